@@ -14,9 +14,11 @@ def test_published_service_levels() -> None:
 
 
 def test_probability_of_waiting_and_asa() -> None:
-    # Same example: P(wait) with 13 agents is 34.4 %, ASA about 20.7 s.
+    # Same example: P(wait) with 13 agents is 28.5 %, ASA about 17.1 s; the service
+    # level above follows from it: 1 - 0.2853 * exp(-3 * 20 / 180) = 0.796.
     p_wait = erlang.probability_of_waiting(13, 10.0)
-    assert p_wait == pytest.approx(0.3446, abs=5e-4)
+    assert p_wait == pytest.approx(0.2853, abs=5e-4)
+    assert 1 - p_wait * math.exp(-3 * 20 / 180) == pytest.approx(0.796, abs=5e-4)
     assert erlang.average_speed_of_answer(13, 10.0, 180.0) == pytest.approx(
         p_wait * 180.0 / 3.0
     )
