@@ -1,0 +1,100 @@
+"""Request/response plumbing shared by the REST handlers."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import msgspec
+from starlette.requests import Request
+from starlette.responses import Response
+
+from contact_center.security import Identity, Role, TokenError
+
+if TYPE_CHECKING:
+    from contact_center.services import Services
+
+T = TypeVar("T")
+_encoder = msgspec.json.Encoder()
+
+
+class ApiError(Exception):
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+
+
+class ErrorBody(msgspec.Struct):
+    """Every error response."""
+
+    error: str
+    message: str
+
+
+def json_response(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    return Response(_encoder.encode(data), status_code=status, media_type="application/json", headers=headers)
+
+
+def error_response(exc: ApiError) -> Response:
+    return json_response(ErrorBody(error=exc.code, message=exc.message), exc.status)
+
+
+def services_of(request: Request) -> Services:
+    services: Services = request.app.state.services
+    return services
+
+
+def identity_of(request: Request) -> Identity | None:
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token:
+        return None
+    try:
+        return services_of(request).signer.verify(token.strip())
+    except TokenError:
+        return None
+
+
+def require(request: Request, role: Role) -> Identity:
+    identity = identity_of(request)
+    if identity is None:
+        raise ApiError(401, "unauthenticated", "send Authorization: Bearer <token>")
+    if not identity.at_least(role) or (role != "visitor" and not identity.is_staff):
+        raise ApiError(403, "forbidden", f"this needs the {role} role")
+    return identity
+
+
+async def body_of(request: Request, kind: type[T], max_bytes: int = 1_000_000) -> T:
+    raw = await request.body()
+    if len(raw) > max_bytes:
+        raise ApiError(413, "too_large", "request body too large")
+    try:
+        return msgspec.json.decode(raw or b"{}", type=kind)
+    except msgspec.ValidationError as exc:
+        raise ApiError(422, "invalid", str(exc)) from None
+    except msgspec.DecodeError as exc:
+        raise ApiError(400, "invalid_json", str(exc)) from None
+
+
+Handler = Callable[[Request], Awaitable[Response]]
+
+
+@dataclass(frozen=True)
+class ApiRoute:
+    """One REST operation: how it is served and how it is documented."""
+
+    method: str
+    path: str
+    handler: Handler
+    summary: str
+    tag: str
+    role: Role | None = None
+    request: type | None = None
+    response: Any = None
+    status: int = 200
+    query: Sequence[tuple[str, str, str]] = field(default_factory=tuple)  # (name, type, description)
+    response_media: str = "application/json"
+

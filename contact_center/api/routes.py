@@ -1,0 +1,337 @@
+"""REST handlers: auth, visitor tokens and widget config, admin (agents and queues),
+contacts and transcripts."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import msgspec
+from starlette.requests import Request
+from starlette.responses import Response
+
+from contact_center import protocol as p
+from contact_center.api import schemas as s
+from contact_center.api.http import (
+    ApiError,
+    ApiRoute,
+    body_of,
+    identity_of,
+    json_response,
+    require,
+    services_of,
+)
+from contact_center.conversations import contact_summary
+from contact_center.router_input import ReloadConfig
+from contact_center.security import Identity, TokenError, new_id
+from contact_center.store.models import Contact
+from contact_center.store.queues import queue_dict
+from contact_center.store.users import UserExists, user_dict
+
+# --------------------------------------------------------------------------- auth
+
+
+async def login(request: Request) -> Response:
+    body = await body_of(request, s.LoginRequest)
+    services = services_of(request)
+    user = await services.users.authenticate(body.username, body.password)
+    if user is None:
+        raise ApiError(401, "invalid_credentials", "wrong username or password")
+    identity = Identity(subject=user.id, role=user.role, name=user.display_name)  # type: ignore[arg-type]
+    return json_response(
+        s.LoginResponse(
+            token=services.issue_token(identity),
+            expires_in=services.settings.agent_token_ttl_s,
+            user=msgspec.convert(user_dict(user), s.UserOut),
+        )
+    )
+
+
+async def me(request: Request) -> Response:
+    identity = require(request, "agent")
+    user = await services_of(request).users.get(identity.subject)
+    if user is None:
+        raise ApiError(401, "unauthenticated", "unknown user")
+    return json_response(msgspec.convert(user_dict(user), s.UserOut))
+
+
+# --------------------------------------------------------------------------- visitors
+
+
+async def visitor_token(request: Request) -> Response:
+    """A signed token for the widget.  The server picks the visitor id; a browser that
+    sends a still-valid token keeps its id (and so its conversations)."""
+    services = services_of(request)
+    body = await body_of(request, s.VisitorTokenRequest, max_bytes=8192)
+    visitor_id = ""
+    if body.token:
+        try:
+            identity = services.signer.verify(body.token)
+            if identity.role == "visitor":
+                visitor_id = identity.subject
+        except TokenError:
+            visitor_id = ""
+    visitor_id = visitor_id or new_id()
+    token = services.issue_token(Identity(subject=visitor_id, role="visitor"))
+    return json_response(
+        s.VisitorTokenResponse(
+            token=token, visitor_id=visitor_id, expires_in=services.settings.visitor_token_ttl_s
+        )
+    )
+
+
+async def widget_config(request: Request) -> Response:
+    services = services_of(request)
+    queues = []
+    for queue in await services.queues.all():
+        status = services.queue_status(queue.id)
+        queues.append(
+            s.WidgetQueue(
+                id=queue.id,
+                name=queue.name,
+                description=queue.description,
+                open=status.open if status else True,
+                online=bool(status and status.agents_online > 0),
+                agents_available=status.agents_available if status else 0,
+                waiting=status.waiting if status else 0,
+                next_open=status.next_open if status else None,
+            )
+        )
+    return json_response(
+        s.WidgetConfig(
+            queues=queues,
+            track_page_views=services.settings.track_page_views,
+            server_time=time.time(),
+        )
+    )
+
+
+async def page_views(request: Request) -> Response:
+    """Page views batched by the widget (sent with navigator.sendBeacon on unload, so
+    the token travels in the body)."""
+    services = services_of(request)
+    body = await body_of(request, s.PageViewsRequest, max_bytes=64_000)
+    try:
+        identity = services.signer.verify(body.token)
+    except TokenError as exc:
+        raise ApiError(401, "unauthenticated", str(exc)) from None
+    if identity.role != "visitor":
+        raise ApiError(403, "forbidden", "a visitor token is needed")
+    now = time.time()
+    for view in body.views:
+        await services.journey.record_page_view(identity.subject, view, now)
+    return Response(status_code=204)
+
+
+# --------------------------------------------------------------------------- admin: agents
+
+
+def _user_out(user: Any) -> s.UserOut:
+    return msgspec.convert(user_dict(user), s.UserOut)
+
+
+async def list_agents(request: Request) -> Response:
+    require(request, "supervisor")
+    users = await services_of(request).users.all()
+    return json_response([_user_out(u) for u in users])
+
+
+async def create_agent(request: Request) -> Response:
+    require(request, "admin")
+    body = await body_of(request, s.AgentCreate)
+    services = services_of(request)
+    try:
+        user = await services.users.create(
+            body.username,
+            body.password,
+            body.role,
+            display_name=body.display_name,
+            skills=dict(body.skills),
+            languages=list(body.languages),
+            capacity=dict(body.capacity),
+            queues=list(body.queues),
+        )
+    except UserExists:
+        raise ApiError(409, "exists", f"user {body.username!r} exists") from None
+    services.router_input.submit(ReloadConfig(at=time.time(), what="agents"))
+    return json_response(_user_out(user), 201)
+
+
+async def update_agent(request: Request) -> Response:
+    require(request, "admin")
+    body = await body_of(request, s.AgentUpdate)
+    services = services_of(request)
+    changes = {k: v for k, v in msgspec.structs.asdict(body).items() if v is not None}
+    user = await services.users.update(request.path_params["agent_id"], **changes)
+    if user is None:
+        raise ApiError(404, "not_found", "no such agent")
+    services.router_input.submit(ReloadConfig(at=time.time(), what="agents"))
+    return json_response(_user_out(user))
+
+
+# --------------------------------------------------------------------------- admin: queues
+
+
+def _queue_out(queue: Any, services: Any) -> s.QueueOut:
+    return s.QueueOut(**queue_dict(queue), status=services.queue_status(queue.id))
+
+
+async def list_queues(request: Request) -> Response:
+    require(request, "agent")
+    services = services_of(request)
+    return json_response([_queue_out(q, services) for q in await services.queues.all()])
+
+
+async def create_queue(request: Request) -> Response:
+    require(request, "admin")
+    body = await body_of(request, s.QueueCreate)
+    services = services_of(request)
+    if await services.queues.get(body.id) is not None:
+        raise ApiError(409, "exists", f"queue {body.id!r} exists")
+    fields = msgspec.structs.asdict(body)
+    fields.pop("id")
+    fields["hours"] = msgspec.to_builtins(body.hours) if body.hours else None
+    queue = await services.queues.create(body.id, **fields)
+    services.router_input.submit(ReloadConfig(at=time.time(), what="queues"))
+    return json_response(_queue_out(queue, services), 201)
+
+
+async def update_queue(request: Request) -> Response:
+    require(request, "admin")
+    body = await body_of(request, s.QueueUpdate)
+    services = services_of(request)
+    changes = {k: v for k, v in msgspec.structs.asdict(body).items() if v is not None}
+    if "hours" in changes:
+        changes["hours"] = msgspec.to_builtins(changes["hours"])
+    queue = await services.queues.update(request.path_params["queue_id"], **changes)
+    if queue is None:
+        raise ApiError(404, "not_found", "no such queue")
+    services.router_input.submit(ReloadConfig(at=time.time(), what="queues"))
+    return json_response(_queue_out(queue, services))
+
+
+# --------------------------------------------------------------------------- contacts
+
+
+def _may_read(identity: Identity, contact: Contact) -> bool:
+    """Supervisors read everything; an agent reads what it handles or handled, and
+    what waits in a queue (to take it)."""
+    return identity.at_least("supervisor") or contact.agent_id == identity.subject or (
+        contact.status in ("queued", "offline")
+    )
+
+
+async def list_contacts(request: Request) -> Response:
+    identity = require(request, "agent")
+    services = services_of(request)
+    query = request.query_params
+    try:
+        limit = min(500, max(1, int(query.get("limit", "100"))))
+    except ValueError:
+        raise ApiError(422, "invalid", "limit must be a number") from None
+    agent_id = query.get("agent_id") or None
+    if not identity.at_least("supervisor"):
+        status = query.get("status")
+        if status not in ("queued", "offline"):
+            agent_id = identity.subject
+    contacts = await services.contacts.search(
+        status=query.get("status") or None,
+        agent_id=agent_id,
+        visitor_id=query.get("visitor_id") or None,
+        limit=limit,
+    )
+    return json_response(
+        s.ContactList(
+            contacts=[
+                contact_summary(c, agent_name=await services.agent_name(c.agent_id)) for c in contacts
+            ]
+        )
+    )
+
+
+async def get_contact(request: Request) -> Response:
+    identity = require(request, "agent")
+    services = services_of(request)
+    contact = await services.contacts.get(request.path_params["contact_id"])
+    if contact is None or not _may_read(identity, contact):
+        raise ApiError(404, "not_found", "no such contact")
+    events = await services.conversation_log.history(contact.id, 0, limit=10_000)
+    earlier = [
+        c for c in await services.contacts.history_for_visitor(contact.visitor_id) if c.id != contact.id
+    ]
+    return json_response(
+        s.ContactDetail(
+            contact=contact_summary(
+                contact,
+                agent_name=await services.agent_name(contact.agent_id),
+                last_seq=events[-1].seq if events else 0,
+            ),
+            disposition=contact.disposition,
+            ended_by=contact.ended_by,
+            csat_comment=contact.csat_comment,
+            transcript=[
+                s.TranscriptEntry(
+                    seq=e.seq,
+                    kind=e.kind,
+                    at=e.created_at,
+                    sender_kind=e.sender_kind,
+                    sender_id=e.sender_id,
+                    sender_name=e.sender_name,
+                    body=e.body,
+                    data=e.data,
+                )
+                for e in events
+            ],
+            earlier_contacts=[
+                contact_summary(c, agent_name=await services.agent_name(c.agent_id)) for c in earlier
+            ],
+            visitor=await services.visitors.get(contact.visitor_id),
+        )
+    )
+
+
+# --------------------------------------------------------------------------- health
+
+
+async def health(request: Request) -> Response:
+    services = services_of(request)
+    return json_response(
+        s.Health(status="ok", uptime_s=time.time() - services.started_at, **services.describe())
+    )
+
+
+_ = identity_of, p  # re-exported helpers used by other route modules
+
+ROUTES: list[ApiRoute] = [
+    ApiRoute("POST", "/api/auth/login", login, "Log in as an agent, supervisor or admin", "auth",
+             request=s.LoginRequest, response=s.LoginResponse),
+    ApiRoute("GET", "/api/me", me, "Who the token belongs to", "auth", role="agent", response=s.UserOut),
+    ApiRoute("POST", "/api/visitor/token", visitor_token, "Get or renew a visitor token", "widget",
+             request=s.VisitorTokenRequest, response=s.VisitorTokenResponse),
+    ApiRoute("GET", "/api/widget/config", widget_config, "Queues, whether they are open and staffed",
+             "widget", response=s.WidgetConfig),
+    ApiRoute("POST", "/api/visitor/pageviews", page_views, "Record page views (journey)", "widget",
+             request=s.PageViewsRequest, status=204),
+    ApiRoute("GET", "/api/admin/agents", list_agents, "List agents", "admin", role="supervisor",
+             response=list[s.UserOut]),
+    ApiRoute("POST", "/api/admin/agents", create_agent, "Create an agent, supervisor or admin",
+             "admin", role="admin", request=s.AgentCreate, response=s.UserOut, status=201),
+    ApiRoute("PATCH", "/api/admin/agents/{agent_id}", update_agent, "Change an agent", "admin",
+             role="admin", request=s.AgentUpdate, response=s.UserOut),
+    ApiRoute("GET", "/api/admin/queues", list_queues, "List queues with live status", "admin",
+             role="agent", response=list[s.QueueOut]),
+    ApiRoute("POST", "/api/admin/queues", create_queue, "Create a queue", "admin", role="admin",
+             request=s.QueueCreate, response=s.QueueOut, status=201),
+    ApiRoute("PATCH", "/api/admin/queues/{queue_id}", update_queue, "Change a queue", "admin",
+             role="admin", request=s.QueueUpdate, response=s.QueueOut),
+    ApiRoute("GET", "/api/contacts", list_contacts, "List contacts", "contacts", role="agent",
+             response=s.ContactList,
+             query=(("status", "string", "queued, active, ended, abandoned or offline"),
+                    ("agent_id", "string", "only this agent's (supervisors)"),
+                    ("visitor_id", "string", "only this visitor's"),
+                    ("limit", "integer", "at most this many (1-500, default 100)"))),
+    ApiRoute("GET", "/api/contacts/{contact_id}", get_contact,
+             "A contact with its transcript, the visitor and earlier contacts", "contacts",
+             role="agent", response=s.ContactDetail),
+    ApiRoute("GET", "/healthz", health, "Liveness", "ops", response=s.Health),
+]

@@ -1,0 +1,191 @@
+"""Request and response bodies of the REST API (msgspec structs; they double as the
+OpenAPI schemas)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from msgspec import Meta, Struct
+
+from contact_center.protocol import ContactSummary, PageInfo, QueueStatus
+
+Username = Annotated[str, Meta(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.@-]+$")]
+Password = Annotated[str, Meta(min_length=8, max_length=256)]
+QueueKey = Annotated[str, Meta(min_length=1, max_length=64, pattern=r"^[a-z0-9][a-z0-9_.-]*$")]
+Strategy = Literal["longest_idle", "least_occupied", "round_robin", "best_skill", "manual"]
+RoleName = Literal["agent", "supervisor", "admin"]
+
+
+class LoginRequest(Struct, forbid_unknown_fields=True):
+    username: Annotated[str, Meta(max_length=64)]
+    password: Annotated[str, Meta(max_length=256)]
+
+
+class UserOut(Struct):
+    id: str
+    username: str
+    display_name: str
+    role: str
+    skills: dict[str, int]
+    languages: list[str]
+    capacity: dict[str, int]
+    queues: list[str]
+    disabled: bool
+    created_at: float
+
+
+class LoginResponse(Struct):
+    token: str
+    expires_in: int
+    user: UserOut
+
+
+class VisitorTokenRequest(Struct, forbid_unknown_fields=True):
+    """Send the token you have (if any) to renew it for the same visitor."""
+
+    token: Annotated[str, Meta(max_length=4096)] = ""
+
+
+class VisitorTokenResponse(Struct):
+    token: str
+    visitor_id: str
+    expires_in: int
+
+
+class WidgetQueue(Struct):
+    id: str
+    name: str
+    description: str
+    open: bool
+    # Someone is signed in and serving the queue (available, busy or in wrap-up).
+    online: bool
+    agents_available: int
+    waiting: int
+    next_open: float | None = None
+
+
+class WidgetConfig(Struct):
+    queues: list[WidgetQueue]
+    track_page_views: bool
+    server_time: float
+
+
+class PageViewsRequest(Struct, forbid_unknown_fields=True):
+    token: Annotated[str, Meta(max_length=4096)]
+    views: Annotated[list[PageInfo], Meta(max_length=50)]
+
+
+class AgentCreate(Struct, forbid_unknown_fields=True):
+    username: Username
+    password: Password
+    role: RoleName = "agent"
+    display_name: Annotated[str, Meta(max_length=128)] = ""
+    skills: dict[str, Annotated[int, Meta(ge=1, le=10)]] = {}
+    languages: list[Annotated[str, Meta(max_length=16)]] = []
+    capacity: dict[Literal["chat", "voice", "video"], Annotated[int, Meta(ge=0, le=50)]] = {}
+    queues: list[QueueKey] = []
+
+
+class AgentUpdate(Struct, forbid_unknown_fields=True, omit_defaults=True):
+    password: Password | None = None
+    role: RoleName | None = None
+    display_name: Annotated[str, Meta(max_length=128)] | None = None
+    skills: dict[str, Annotated[int, Meta(ge=1, le=10)]] | None = None
+    languages: list[str] | None = None
+    capacity: dict[Literal["chat", "voice", "video"], Annotated[int, Meta(ge=0, le=50)]] | None = None
+    queues: list[QueueKey] | None = None
+    disabled: bool | None = None
+
+
+class OpeningSpanIn(Struct, forbid_unknown_fields=True):
+    weekday: Annotated[int, Meta(ge=0, le=6)]
+    opens: Annotated[str, Meta(pattern=r"^([01]\d|2[0-3]):[0-5]\d$")]
+    closes: Annotated[str, Meta(pattern=r"^(([01]\d|2[0-3]):[0-5]\d|24:00)$")]
+
+
+class BusinessHoursIn(Struct, forbid_unknown_fields=True):
+    timezone: Annotated[str, Meta(max_length=64)] = "UTC"
+    spans: list[OpeningSpanIn] = []
+
+
+class QueueCreate(Struct, forbid_unknown_fields=True):
+    id: QueueKey
+    name: Annotated[str, Meta(max_length=128)] = ""
+    description: Annotated[str, Meta(max_length=1000)] = ""
+    strategy: Strategy = "longest_idle"
+    skills: list[str] = []
+    priority: int = 0
+    sl_target_s: Annotated[float, Meta(gt=0)] = 20.0
+    offer_timeout_s: Annotated[float, Meta(gt=0, le=600)] = 20.0
+    max_wait_s: Annotated[float, Meta(gt=0)] | None = None
+    overflow_to: QueueKey | None = None
+    ageing_s: Annotated[float, Meta(gt=0)] | None = None
+    wrap_up_s: Annotated[float, Meta(ge=0, le=3600)] = 0.0
+    hours: BusinessHoursIn | None = None
+    position: int = 0
+
+
+class QueueUpdate(Struct, forbid_unknown_fields=True, omit_defaults=True):
+    name: str | None = None
+    description: str | None = None
+    strategy: Strategy | None = None
+    skills: list[str] | None = None
+    priority: int | None = None
+    sl_target_s: Annotated[float, Meta(gt=0)] | None = None
+    offer_timeout_s: Annotated[float, Meta(gt=0, le=600)] | None = None
+    max_wait_s: Annotated[float, Meta(gt=0)] | None = None
+    overflow_to: QueueKey | None = None
+    ageing_s: Annotated[float, Meta(gt=0)] | None = None
+    wrap_up_s: Annotated[float, Meta(ge=0, le=3600)] | None = None
+    hours: BusinessHoursIn | None = None
+    position: int | None = None
+
+
+class QueueOut(Struct):
+    id: str
+    name: str
+    description: str
+    strategy: str
+    skills: list[str]
+    priority: int
+    sl_target_s: float
+    offer_timeout_s: float
+    max_wait_s: float | None
+    overflow_to: str | None
+    ageing_s: float | None
+    wrap_up_s: float
+    hours: dict[str, Any] | None
+    position: int
+    status: QueueStatus | None = None
+
+
+class TranscriptEntry(Struct, omit_defaults=True):
+    seq: int
+    kind: str
+    at: float
+    sender_kind: str
+    sender_id: str = ""
+    sender_name: str = ""
+    body: str = ""
+    data: dict[str, Any] | None = None
+
+
+class ContactDetail(Struct):
+    contact: ContactSummary
+    disposition: str
+    ended_by: str
+    csat_comment: str
+    transcript: list[TranscriptEntry]
+    earlier_contacts: list[ContactSummary]
+    visitor: dict[str, Any] | None
+
+
+class ContactList(Struct):
+    contacts: list[ContactSummary]
+
+
+class Health(Struct):
+    status: str
+    role: str
+    bus: str
+    uptime_s: float

@@ -1,0 +1,230 @@
+"""The ``contact-center`` command: run the server, manage agents and queues, upgrade
+the database."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import sys
+from collections.abc import Awaitable, Callable
+from typing import Annotated, Any, TypeVar
+
+import typer
+
+from contact_center.settings import Settings, load_settings
+
+app = typer.Typer(no_args_is_help=True, help="Omnichannel contact centre backend.")
+agents_app = typer.Typer(no_args_is_help=True, help="Agents, supervisors and admins.")
+queues_app = typer.Typer(no_args_is_help=True, help="Queues and their routing settings.")
+db_app = typer.Typer(no_args_is_help=True, help="The database schema.")
+app.add_typer(agents_app, name="agents")
+app.add_typer(queues_app, name="queues")
+app.add_typer(db_app, name="db")
+
+T = TypeVar("T")
+
+
+def _run(settings: Settings, work: Callable[[Any], Awaitable[T]]) -> T:
+    """Run ``work(stores)`` against the configured database after migrating it."""
+    from contact_center.store.database import create_engine, upgrade_schema_async
+    from contact_center.store.queues import QueueStore
+    from contact_center.store.users import UserStore
+
+    async def main() -> T:
+        await upgrade_schema_async(settings.resolved_database_url)
+        engine = create_engine(settings.resolved_database_url)
+        try:
+            stores = type("Stores", (), {"users": UserStore(engine), "queues": QueueStore(engine)})
+            return await work(stores)
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(main())
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Interface to listen on.")] = None,
+    port: Annotated[int | None, typer.Option(help="Port to listen on.")] = None,
+    role: Annotated[
+        str | None, typer.Option(help="all (default), gateway or router.")
+    ] = None,
+) -> None:
+    """Run the server (embedded default: SQLite file in ./var, in-process bus)."""
+    import uvicorn
+
+    from contact_center.app import create_app
+
+    overrides: dict[str, Any] = {}
+    if host:
+        overrides["host"] = host
+    if port:
+        overrides["port"] = port
+    if role:
+        if role not in ("all", "gateway", "router"):
+            raise typer.BadParameter("role must be all, gateway or router")
+        overrides["role"] = role
+    settings = load_settings(**overrides)
+    logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    typer.echo(f"contact-center {settings.role} on http://{settings.host}:{settings.port}  (database: "
+               f"{settings.resolved_database_url.split('://')[0]}, bus: {settings.bus_url})")
+    uvicorn.run(
+        create_app(settings),
+        host=settings.host,
+        port=settings.port,
+        ws="websockets-sansio",
+        ws_max_size=settings.max_frame_bytes,
+        ws_per_message_deflate=False,
+        log_level=settings.log_level,
+        lifespan="on",
+        proxy_headers=True,
+    )
+
+
+def _read_password(password_stdin: bool) -> str:
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    if len(password) < 8:
+        raise typer.BadParameter("the password must be at least 8 characters")
+    return password
+
+
+def _skills(spec: str) -> dict[str, int]:
+    """"billing:7,returns" -> {"billing": 7, "returns": 5}."""
+    skills: dict[str, int] = {}
+    for part in filter(None, (p.strip() for p in spec.split(","))):
+        name, _, level = part.partition(":")
+        skills[name.strip()] = int(level) if level else 5
+    return skills
+
+
+@agents_app.command("add")
+def agents_add(
+    name: Annotated[str, typer.Argument(help="Username.")],
+    role: Annotated[str, typer.Option(help="agent, supervisor or admin.")] = "agent",
+    skills: Annotated[str, typer.Option(help="Skills with proficiency, e.g. billing:7,returns:4.")] = "",
+    display_name: Annotated[str, typer.Option(help="Name shown to visitors.")] = "",
+    chat_capacity: Annotated[int | None, typer.Option(help="Concurrent chats.")] = None,
+    queues: Annotated[str, typer.Option(help="Queues served (comma-separated); empty = all.")] = "",
+    languages: Annotated[str, typer.Option(help="Languages, e.g. en,fr.")] = "",
+    password_stdin: Annotated[bool, typer.Option("--password-stdin", help="Read the password from stdin.")] = False,
+) -> None:
+    """Add an agent, supervisor or admin (the password is prompted for)."""
+    from contact_center.store.users import UserExists
+
+    password = _read_password(password_stdin)
+    settings = load_settings()
+
+    async def work(stores: Any) -> None:
+        await stores.users.create(
+            name,
+            password,
+            role,
+            display_name=display_name,
+            skills=_skills(skills),
+            languages=[x.strip() for x in languages.split(",") if x.strip()],
+            capacity={"chat": chat_capacity} if chat_capacity is not None else {},
+            queues=[x.strip() for x in queues.split(",") if x.strip()],
+        )
+
+    try:
+        _run(settings, work)
+    except UserExists:
+        typer.echo(f"user {name!r} already exists", err=True)
+        raise typer.Exit(1) from None
+    except ValueError as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(1) from None
+    typer.echo(f"added {role} {name}")
+
+
+@agents_app.command("list")
+def agents_list() -> None:
+    """List users as JSON lines."""
+    from contact_center.store.users import user_dict
+
+    async def work(stores: Any) -> list[dict[str, Any]]:
+        return [user_dict(u) for u in await stores.users.all()]
+
+    for user in _run(load_settings(), work):
+        typer.echo(json.dumps(user))
+
+
+@queues_app.command("add")
+def queues_add(
+    queue_id: Annotated[str, typer.Argument(help="Queue id, e.g. sales.")],
+    name: Annotated[str, typer.Option(help="Name shown in the widget's topic list.")] = "",
+    description: Annotated[str, typer.Option()] = "",
+    strategy: Annotated[str, typer.Option(help="longest_idle, least_occupied, round_robin, best_skill or manual.")] = "longest_idle",
+    skills: Annotated[str, typer.Option(help="Required skills, comma-separated.")] = "",
+    priority: Annotated[int, typer.Option()] = 0,
+    sl_target: Annotated[float, typer.Option(help="Service-level target T in seconds.")] = 20.0,
+    offer_timeout: Annotated[float, typer.Option(help="Seconds an agent has to accept.")] = 20.0,
+    max_wait: Annotated[float | None, typer.Option(help="Overflow after this many seconds.")] = None,
+    overflow_to: Annotated[str | None, typer.Option(help="Queue to overflow to (default: offline form).")] = None,
+    ageing: Annotated[float | None, typer.Option(help="Seconds per priority step gained while waiting.")] = None,
+    wrap_up: Annotated[float, typer.Option(help="After-contact work seconds.")] = 0.0,
+    hours: Annotated[str, typer.Option(help='Business hours JSON: {"timezone": "Europe/Paris", "spans": [{"weekday": 0, "opens": "09:00", "closes": "17:00"}]}')] = "",
+) -> None:
+    """Add a queue."""
+    from contact_center.api.schemas import QueueCreate
+    import msgspec
+
+    try:
+        body = msgspec.convert(
+            {
+                "id": queue_id, "name": name, "description": description, "strategy": strategy,
+                "skills": [x.strip() for x in skills.split(",") if x.strip()], "priority": priority,
+                "sl_target_s": sl_target, "offer_timeout_s": offer_timeout, "max_wait_s": max_wait,
+                "overflow_to": overflow_to, "ageing_s": ageing, "wrap_up_s": wrap_up,
+                "hours": json.loads(hours) if hours else None,
+            },
+            QueueCreate,
+        )
+    except (msgspec.ValidationError, json.JSONDecodeError) as exc:
+        typer.echo(f"invalid queue: {exc}", err=True)
+        raise typer.Exit(1) from None
+
+    async def work(stores: Any) -> None:
+        if await stores.queues.get(queue_id) is not None:
+            raise ValueError(f"queue {queue_id!r} exists")
+        fields = msgspec.structs.asdict(body)
+        fields.pop("id")
+        fields["hours"] = msgspec.to_builtins(body.hours) if body.hours else None
+        await stores.queues.create(queue_id, **fields)
+
+    try:
+        _run(load_settings(), work)
+    except ValueError as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(1) from None
+    typer.echo(f"added queue {queue_id}")
+
+
+@queues_app.command("list")
+def queues_list() -> None:
+    """List queues as JSON lines."""
+    from contact_center.store.queues import queue_dict
+
+    async def work(stores: Any) -> list[dict[str, Any]]:
+        return [queue_dict(q) for q in await stores.queues.all()]
+
+    for queue in _run(load_settings(), work):
+        typer.echo(json.dumps(queue))
+
+
+@db_app.command("upgrade")
+def db_upgrade(revision: Annotated[str, typer.Argument()] = "head") -> None:
+    """Run the schema migrations."""
+    from contact_center.store.database import upgrade_schema
+
+    settings = load_settings()
+    upgrade_schema(settings.resolved_database_url, revision)
+    typer.echo(f"database at {revision}")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    app()

@@ -1,0 +1,129 @@
+"""Conversations: append an event (stored first, then fanned out), replay history to
+a socket, and describe a contact to its participants."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import msgspec
+
+from contact_center import protocol as p
+from contact_center.bus import Bus
+from contact_center.gateway.connection import Connection, contact_topic
+from contact_center.store.conversation_log import Appended, ConversationLog, StoredEvent
+from contact_center.store.models import Contact
+
+
+def server_event(stored: StoredEvent) -> msgspec.Struct:
+    """The wire form of a stored conversation event."""
+    data = stored.data or {}
+    common: dict[str, Any] = {"contact_id": stored.contact_id, "seq": stored.seq, "at": stored.created_at}
+    if stored.kind == "chat.message":
+        return p.ChatMessageEvent(
+            **common,
+            sender=p.Sender(kind=stored.sender_kind, id=stored.sender_id, name=stored.sender_name),  # type: ignore[arg-type]
+            body=stored.body,
+            client_id=stored.client_id,
+        )
+    if stored.kind == "contact.joined":
+        return p.ContactJoined(**common, agent_id=stored.sender_id, agent_name=stored.sender_name)
+    if stored.kind == "contact.transferred":
+        return p.ContactTransferred(**common, to_queue=data.get("to_queue"), to_agent=data.get("to_agent"))
+    if stored.kind == "contact.ended":
+        return p.ContactEnded(**common, by=data.get("by", ""))
+    if stored.kind == "contact.rated":
+        return p.ContactRated(**common, rating=int(data.get("rating", 0)))
+    raise ValueError(f"unknown conversation event kind {stored.kind!r}")
+
+
+class Conversations:
+    def __init__(self, log: ConversationLog, bus: Bus) -> None:
+        self.log = log
+        self._bus = bus
+
+    async def append(
+        self,
+        contact_id: str,
+        kind: str,
+        sender_kind: str,
+        *,
+        sender_id: str = "",
+        sender_name: str = "",
+        body: str = "",
+        data: dict[str, Any] | None = None,
+        client_id: str | None = None,
+        at: float | None = None,
+    ) -> Appended:
+        """Store, then publish to everyone on the conversation.  A duplicate (same
+        sender and client id) is not published again."""
+        appended = await self.log.append(
+            contact_id,
+            kind,
+            sender_kind,
+            sender_id=sender_id,
+            sender_name=sender_name,
+            body=body,
+            data=data,
+            client_id=client_id,
+            at=at,
+        )
+        if not appended.duplicate:
+            self._bus.publish(contact_topic(contact_id), p.encode(server_event(appended.event)))
+        return appended
+
+    def publish(self, contact_id: str, event: msgspec.Struct) -> None:
+        """An ephemeral event (typing, receipts, queue position): not stored."""
+        self._bus.publish(contact_topic(contact_id), p.encode(event))
+
+    async def replay(self, conn: Connection, contact_id: str, after_seq: int, lock: asyncio.Lock) -> int:
+        """Subscribe ``conn`` to the conversation and send it every event after
+        ``after_seq``, then the live events that arrived meanwhile, in seq order and
+        without duplicates.  Returns the last seq sent."""
+        async with lock:
+            conn.begin_sync(contact_id)
+            conn.subscribe(contact_topic(contact_id))
+            last = after_seq
+            try:
+                while True:
+                    batch = await self.log.history(contact_id, last, limit=500)
+                    for stored in batch:
+                        conn.send(server_event(stored))
+                        last = stored.seq
+                    if len(batch) < 500:
+                        break
+            finally:
+                conn.end_sync(contact_id, last)
+            return last
+
+
+def contact_summary(
+    contact: Contact, *, agent_name: str = "", last_seq: int = 0, transfer_note: str = ""
+) -> p.ContactSummary:
+    return p.ContactSummary(
+        id=contact.id,
+        visitor_id=contact.visitor_id,
+        queue_id=contact.queue_id,
+        channel=contact.channel,
+        status=contact.status,
+        name=contact.name,
+        email=contact.email,
+        topic=contact.topic,
+        stage=contact.stage,
+        page_url=contact.page_url,
+        page_title=contact.page_title,
+        referrer=contact.referrer,
+        utm_source=contact.utm_source,
+        utm_medium=contact.utm_medium,
+        utm_campaign=contact.utm_campaign,
+        enqueued_at=contact.enqueued_at,
+        answered_at=contact.answered_at,
+        ended_at=contact.ended_at,
+        agent_id=contact.agent_id,
+        agent_name=agent_name,
+        last_seq=last_seq,
+        csat=contact.csat,
+        visitor_read_seq=contact.visitor_read_seq,
+        agent_read_seq=contact.agent_read_seq,
+        transfer_note=transfer_note or (contact.data or {}).get("transfer_note", ""),
+    )

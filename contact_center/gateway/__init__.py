@@ -1,0 +1,1 @@
+"""The WebSocket gateway: sockets in, bus and router out."""

@@ -1,0 +1,196 @@
+"""The agent's (and supervisor's) side of the protocol (the console)."""
+
+from __future__ import annotations
+
+import msgspec
+
+from contact_center import protocol as p
+from contact_center.actions import Actor
+from contact_center.conversations import contact_summary
+from contact_center.gateway.connection import contact_topic
+from contact_center.gateway.session import Session
+from contact_center.protocol import FrameError
+from contact_center.router_driver import QUEUES_TOPIC, agent_topic
+from contact_center.router_input import AgentConnected
+from contact_center.store.models import Contact
+from routing import events as rev
+
+
+class _AgentTopicPeek(msgspec.Struct):
+    """Just enough of an agent-topic event to keep the session's bookkeeping."""
+
+    type: str
+    contact_id: str | None = None
+    contact: _ContactId | None = None
+
+
+class _ContactId(msgspec.Struct):
+    id: str
+
+
+_peek = msgspec.json.Decoder(_AgentTopicPeek)
+
+
+class AgentSession(Session):
+    allowed_frames = p.AGENT_FRAMES
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        # Conversations this agent holds now (kept current from its bus topic).
+        self.assigned: set[str] = set()
+        self.watching: set[str] = set()
+
+    @property
+    def agent_id(self) -> str:
+        return self.identity.subject
+
+    async def open(self, hello: p.Hello) -> None:
+        services = self.services
+        services.presence.connected("agent", self.agent_id)
+        self.conn.observer = self._observe
+        self.conn.subscribe(agent_topic(self.agent_id))
+        self.conn.subscribe(QUEUES_TOPIC)
+        now = self.now()
+        contacts = await services.contacts.active_for_agent(self.agent_id)
+        self.assigned = {c.id for c in contacts}
+        summaries = [
+            contact_summary(
+                c,
+                agent_name=self.identity.name,
+                last_seq=await services.conversation_log.last_seq(c.id),
+            )
+            for c in contacts
+        ]
+        self.conn.send(
+            p.Welcome(
+                role=self.identity.role,
+                user_id=self.agent_id,
+                name=self.identity.name,
+                server_time=now,
+                contacts=summaries,
+            )
+        )
+        resume = {point.contact_id: point.after_seq for point in hello.resume}
+        for contact in contacts:
+            await self.replay(contact.id, resume.get(contact.id, 0))
+        # The router answers with this agent's state and outstanding offers.
+        services.router_input.submit(AgentConnected(at=now, agent_id=self.agent_id))
+
+    async def close(self) -> None:
+        await super().close()
+        self.services.presence.disconnected("agent", self.agent_id)
+
+    def _observe(self, topic: str, payload: bytes) -> None:
+        """Assignments arrive on the agent's topic, possibly from a router in another
+        process: start following the conversation at once (and replay its history)."""
+        try:
+            peek = _peek.decode(payload)
+        except msgspec.DecodeError:
+            return
+        if peek.type == "contact.assigned" and peek.contact is not None:
+            contact_id = peek.contact.id
+            self.assigned.add(contact_id)
+            self.spawn(self.replay(contact_id, 0))
+        elif peek.type == "contact.released" and peek.contact_id is not None:
+            self.assigned.discard(peek.contact_id)
+            if peek.contact_id not in self.watching:
+                self.conn.unsubscribe(contact_topic(peek.contact_id))
+
+    async def _held(self, contact_id: str) -> Contact:
+        """A conversation this agent holds (the bus may not have told us yet, so the
+        database has the last word)."""
+        contact = await self.services.contacts.get(contact_id)
+        if contact is None or contact.agent_id != self.agent_id or contact.status != "active":
+            raise FrameError("forbidden", "this conversation is not assigned to you")
+        self.assigned.add(contact_id)
+        return contact
+
+    def _actor(self) -> Actor:
+        return Actor("agent", self.agent_id, self.identity.name)
+
+    async def handle(self, frame: msgspec.Struct) -> None:
+        services = self.services
+        submit = services.router_input.submit
+        now = self.now()
+        if isinstance(frame, p.ChatMessage):
+            contact = await self._held(frame.contact_id)
+            appended = await services.actions.post_message(contact, self._actor(), frame.body, frame.id)
+            self.ack(frame.id, seq=appended.event.seq, duplicate=appended.duplicate)
+        elif isinstance(frame, p.ChatTyping):
+            if frame.contact_id not in self.assigned:
+                await self._held(frame.contact_id)
+            services.conversations.publish(
+                frame.contact_id,
+                p.TypingEvent(
+                    contact_id=frame.contact_id, by="agent", typing=frame.typing, name=self.identity.name
+                ),
+            )
+        elif isinstance(frame, p.ChatReceipt):
+            contact = await self._held(frame.contact_id)
+            column = "agent_read_seq" if frame.state == "read" else "agent_delivered_seq"
+            await services.contacts.set_receipt(contact.id, column, frame.seq)
+            services.conversations.publish(
+                contact.id,
+                p.ReceiptEvent(contact_id=contact.id, by="agent", seq=frame.seq, state=frame.state),
+            )
+        elif isinstance(frame, p.AgentStatus):
+            submit(
+                rev.AgentPresenceChanged(
+                    at=now, agent_id=self.agent_id, presence=frame.status, reason=frame.reason or "requested"
+                )
+            )
+            self.ack(frame.id)
+        elif isinstance(frame, p.OfferAccept):
+            submit(rev.OfferAccepted(at=now, contact_id=frame.contact_id, agent_id=self.agent_id))
+            self.ack(frame.id, contact_id=frame.contact_id)
+        elif isinstance(frame, p.OfferDecline):
+            submit(
+                rev.OfferDeclined(
+                    at=now, contact_id=frame.contact_id, agent_id=self.agent_id, reason=frame.reason
+                )
+            )
+            self.ack(frame.id, contact_id=frame.contact_id)
+        elif isinstance(frame, p.ContactTake):
+            submit(rev.ContactTaken(at=now, contact_id=frame.contact_id, agent_id=self.agent_id))
+            self.ack(frame.id, contact_id=frame.contact_id)
+        elif isinstance(frame, p.ContactEndFrame):
+            contact = await services.contacts.get(frame.contact_id)
+            if contact is not None and contact.status == "ended" and contact.agent_id == self.agent_id:
+                self.ack(frame.id, contact_id=contact.id, duplicate=True)
+                return
+            contact = await self._held(frame.contact_id)
+            await services.actions.end(contact, self._actor(), frame.disposition)
+            self.ack(frame.id, contact_id=contact.id)
+        elif isinstance(frame, p.ContactTransfer):
+            if self.replay_ack(frame.id):
+                return
+            contact = await self._held(frame.contact_id)
+            await services.actions.transfer(contact, self._actor(), frame.to_queue, frame.to_agent, frame.note)
+            self.ack(frame.id, contact_id=contact.id)
+        elif isinstance(frame, p.ContactWatch):
+            if not self.identity.at_least("supervisor"):
+                raise FrameError("forbidden", "only supervisors can watch conversations", frame.id)
+            contact = await services.contacts.get(frame.contact_id)
+            if contact is None:
+                raise FrameError("not_found", "no such conversation", frame.id)
+            self.watching.add(contact.id)
+            last = await self.replay(contact.id, 0)
+            self.ack(frame.id, contact_id=contact.id, seq=last)
+        elif isinstance(frame, p.WrapUpEnd):
+            submit(rev.WrapUpEnded(at=now, agent_id=self.agent_id))
+            self.ack(frame.id)
+        elif isinstance(frame, p.Sync):
+            if frame.contact_id not in self.assigned and frame.contact_id not in self.watching:
+                contact = await services.contacts.get(frame.contact_id)
+                # Agents may re-read conversations they handled (the transcript).
+                if contact is None or (
+                    contact.agent_id != self.agent_id and not self.identity.at_least("supervisor")
+                ):
+                    raise FrameError("forbidden", "not your conversation", frame.id)
+            last = await self.replay(frame.contact_id, frame.after_seq)
+            if frame.id is not None:
+                self.ack(frame.id, contact_id=frame.contact_id, seq=last)
+        elif isinstance(frame, p.Ping):
+            self.conn.send(p.Pong(id=frame.id, server_time=now))
+        else:  # pragma: no cover - allowed_frames keeps others out
+            raise FrameError("forbidden", "not an agent frame")

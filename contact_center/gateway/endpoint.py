@@ -1,0 +1,143 @@
+"""The WebSocket endpoints: ``/ws/visitor`` (widget) and ``/ws/agent`` (console).
+
+Every socket goes through the same steps: origin check, ``hello`` with a signed token
+within the time limit (else close 4401), the role check for this endpoint (else 4403),
+then a loop that rate-limits, validates and applies frames one at a time, in order.  A
+bad frame is answered with an ``error`` frame and the socket stays open; a flood is
+closed with 4429; an over-size frame is refused by the server with 1009.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from typing import TYPE_CHECKING
+
+from starlette.websockets import WebSocket, WebSocketDisconnect
+
+from contact_center import protocol as p
+from contact_center.gateway.agent_session import AgentSession
+from contact_center.gateway.connection import Connection
+from contact_center.gateway.ratelimit import TokenBucket
+from contact_center.gateway.session import Session
+from contact_center.gateway.visitor_session import VisitorSession
+from contact_center.security import Identity, TokenError
+
+if TYPE_CHECKING:
+    from contact_center.services import Services
+
+log = logging.getLogger(__name__)
+
+CLOSE_UNAUTHENTICATED = 4401
+CLOSE_FORBIDDEN = 4403
+CLOSE_RATE_LIMITED = 4429
+
+
+def origin_allowed(websocket: WebSocket, allowed: tuple[str, ...]) -> bool:
+    """Browsers always send Origin; a page on another site may not open our sockets
+    unless listed.  Clients without Origin (bots, tests) authenticate by token alone."""
+    origin = websocket.headers.get("origin")
+    if origin is None:
+        return True
+    host = websocket.headers.get("host", "")
+    own = {f"http://{host}", f"https://{host}"}
+    return origin in own or origin in allowed
+
+
+async def _hello(websocket: WebSocket, timeout_s: float) -> p.Hello | None:
+    try:
+        message = await asyncio.wait_for(websocket.receive(), timeout_s)
+    except TimeoutError:
+        return None
+    if message["type"] != "websocket.receive":
+        return None
+    raw = message.get("text") or message.get("bytes") or b""
+    try:
+        frame = p.decode_client_frame(raw)
+    except p.FrameError:
+        return None
+    return frame if isinstance(frame, p.Hello) else None
+
+
+async def serve(websocket: WebSocket, services: Services, kind: str) -> None:
+    settings = services.settings
+    metrics = services.metrics
+    if not origin_allowed(websocket, settings.allowed_origins):
+        await websocket.close(CLOSE_FORBIDDEN)
+        return
+    await websocket.accept()
+    hello = await _hello(websocket, settings.hello_timeout_s)
+    if hello is None:
+        await websocket.close(CLOSE_UNAUTHENTICATED, "send hello with a valid token first")
+        return
+    try:
+        identity = services.signer.verify(hello.token)
+    except TokenError as exc:
+        await websocket.close(CLOSE_UNAUTHENTICATED, str(exc))
+        return
+    if (kind == "visitor") != (identity.role == "visitor"):
+        await websocket.close(CLOSE_FORBIDDEN, f"this token cannot open the {kind} socket")
+        return
+    if kind == "agent" and not await services.staff_allowed(identity):
+        await websocket.close(CLOSE_FORBIDDEN, "account disabled")
+        return
+
+    conn = Connection(websocket, services.hub, settings.send_queue_frames)
+    conn.start()
+    session: Session = (VisitorSession if kind == "visitor" else AgentSession)(services, conn, identity)
+    metrics.connections.labels(role=identity.role).inc()
+    try:
+        await session.open(hello)
+        await _frames(websocket, conn, session, identity, services)
+    except WebSocketDisconnect:
+        pass
+    except Exception:
+        log.exception("socket handler failed")
+        conn.close(1011)
+    finally:
+        metrics.connections.labels(role=identity.role).dec()
+        conn.close(conn.close_code or 1000)
+        conn.unsubscribe_all()
+        await session.close()
+        await conn.drain()
+
+
+async def _frames(
+    websocket: WebSocket, conn: Connection, session: Session, identity: Identity, services: Services
+) -> None:
+    settings = services.settings
+    metrics = services.metrics
+    bucket = TokenBucket(settings.rate_per_s, settings.rate_burst, time.monotonic())
+    while not conn.closed:
+        message = await websocket.receive()
+        if message["type"] == "websocket.disconnect":
+            return
+        raw = message.get("text")
+        if raw is None:
+            raw = message.get("bytes") or b""
+        metrics.frames_in.inc()
+        if not bucket.take(time.monotonic()):
+            metrics.frames_rejected.labels(reason="rate_limited").inc()
+            if bucket.strikes >= settings.rate_strikes_before_close:
+                conn.close(CLOSE_RATE_LIMITED)
+                return
+            conn.send(p.Error(code="rate_limited", message="slow down: too many frames"))
+            continue
+        frame_id: str | None = None
+        try:
+            frame = p.decode_client_frame(raw)
+            frame_id = getattr(frame, "id", None)
+            tag = p.frame_tag(type(frame))
+            if tag == "hello":
+                raise p.FrameError("invalid_frame", "already authenticated", frame_id)
+            if tag not in session.allowed_frames:
+                raise p.FrameError("forbidden", f"{identity.role} cannot send {tag}", frame_id)
+            await session.handle(frame)
+        except p.FrameError as exc:
+            metrics.frames_rejected.labels(reason=exc.code).inc()
+            conn.send(p.Error(code=exc.code, message=exc.message, ref=exc.ref or frame_id))
+        except Exception:
+            log.exception("frame failed")
+            metrics.frames_rejected.labels(reason="internal").inc()
+            conn.send(p.Error(code="internal", message="the server could not apply this frame", ref=frame_id))

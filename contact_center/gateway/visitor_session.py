@@ -1,0 +1,139 @@
+"""The visitor's side of the protocol (the widget)."""
+
+from __future__ import annotations
+
+import msgspec
+
+from contact_center import protocol as p
+from contact_center.actions import Actor
+from contact_center.conversations import contact_summary
+from contact_center.gateway.session import Session
+from contact_center.protocol import FrameError
+from contact_center.router_input import PositionRequested
+from contact_center.store.models import Contact
+
+# A just-ended conversation stays in the widget this long (for the rating prompt).
+RECENTLY_CLOSED_S = 30 * 60
+
+
+class VisitorSession(Session):
+    allowed_frames = p.VISITOR_FRAMES
+
+    @property
+    def visitor_id(self) -> str:
+        return self.identity.subject
+
+    async def open(self, hello: p.Hello) -> None:
+        services = self.services
+        services.presence.connected("visitor", self.visitor_id)
+        now = self.now()
+        await services.visitors.touch(self.visitor_id, now)
+        contacts = await services.contacts.for_visitor(
+            self.visitor_id, recent_closed_since=now - RECENTLY_CLOSED_S
+        )
+        summaries = [
+            contact_summary(
+                c,
+                agent_name=await services.agent_name(c.agent_id),
+                last_seq=await services.conversation_log.last_seq(c.id),
+            )
+            for c in contacts
+        ]
+        self.conn.send(
+            p.Welcome(
+                role="visitor",
+                user_id=self.visitor_id,
+                name=contacts[-1].name if contacts else "",
+                server_time=now,
+                contacts=summaries,
+            )
+        )
+        resume = {point.contact_id: point.after_seq for point in hello.resume}
+        for contact in contacts:
+            await self.replay(contact.id, resume.get(contact.id, 0))
+            if contact.status == "queued":
+                services.router_input.submit(PositionRequested(at=now, contact_id=contact.id))
+
+    async def close(self) -> None:
+        await super().close()
+        self.services.presence.disconnected("visitor", self.visitor_id)
+
+    async def _own(self, contact_id: str) -> Contact:
+        """The contact, if it is this visitor's; "not found" otherwise, so a visitor
+        cannot even learn whether another visitor's contact exists."""
+        contact = await self.services.contacts.get(contact_id)
+        if contact is None or contact.visitor_id != self.visitor_id:
+            raise FrameError("not_found", "no such conversation")
+        return contact
+
+    def _actor(self, contact: Contact) -> Actor:
+        return Actor("visitor", self.visitor_id, contact.name)
+
+    async def handle(self, frame: msgspec.Struct) -> None:
+        services = self.services
+        actions = services.actions
+        if isinstance(frame, p.ChatMessage):
+            contact = await self._own(frame.contact_id)
+            if contact.status not in ("queued", "active"):
+                raise FrameError("closed", "this conversation has ended", frame.id)
+            appended = await actions.post_message(contact, self._actor(contact), frame.body, frame.id)
+            self.ack(frame.id, seq=appended.event.seq, duplicate=appended.duplicate)
+        elif isinstance(frame, p.ChatTyping):
+            contact = await self._own(frame.contact_id)
+            services.conversations.publish(
+                contact.id,
+                p.TypingEvent(contact_id=contact.id, by="visitor", typing=frame.typing, name=contact.name),
+            )
+        elif isinstance(frame, p.ChatReceipt):
+            contact = await self._own(frame.contact_id)
+            column = "visitor_read_seq" if frame.state == "read" else "visitor_delivered_seq"
+            await services.contacts.set_receipt(contact.id, column, frame.seq)
+            services.conversations.publish(
+                contact.id,
+                p.ReceiptEvent(contact_id=contact.id, by="visitor", seq=frame.seq, state=frame.state),
+            )
+        elif isinstance(frame, p.ChatStart):
+            if self.replay_ack(frame.id):
+                return
+            existing = [
+                c
+                for c in await services.contacts.for_visitor(self.visitor_id, recent_closed_since=self.now())
+                if c.status in ("queued", "active") and c.queue_id == frame.queue
+            ]
+            if existing:
+                # One open conversation per queue: a second tab or a resent start
+                # joins the first one instead of queueing twice.
+                await self.replay(existing[0].id, 0)
+                self.ack(frame.id, contact_id=existing[0].id, duplicate=True)
+                return
+            status = services.queue_status(frame.queue)
+            if status is not None and not status.open:
+                raise FrameError("closed", "this queue is closed now; leave a message", frame.id)
+            contact = await actions.start_chat(self.visitor_id, frame)
+            await self.replay(contact.id, 0)
+            self.ack(frame.id, contact_id=contact.id)
+        elif isinstance(frame, p.ChatEnd):
+            contact = await self._own(frame.contact_id)
+            await actions.end(contact, self._actor(contact))
+            self.ack(frame.id, contact_id=contact.id)
+        elif isinstance(frame, p.ChatRate):
+            contact = await self._own(frame.contact_id)
+            await actions.rate(contact, frame.rating, frame.comment)
+            self.ack(frame.id, contact_id=contact.id)
+        elif isinstance(frame, p.OfflineMessage):
+            if self.replay_ack(frame.id):
+                return
+            contact = await actions.leave_offline_message(self.visitor_id, frame)
+            self.ack(frame.id, contact_id=contact.id)
+        elif isinstance(frame, p.PageView):
+            await services.journey.record_page_view(self.visitor_id, frame.page, self.now())
+        elif isinstance(frame, p.Sync):
+            contact = await self._own(frame.contact_id)
+            last = await self.replay(contact.id, frame.after_seq)
+            if frame.id is not None:
+                self.ack(frame.id, contact_id=contact.id, seq=last)
+        elif isinstance(frame, p.Ping):
+            self.conn.send(p.Pong(id=frame.id, server_time=self.now()))
+        else:  # pragma: no cover - allowed_frames keeps others out
+            raise FrameError("forbidden", "not a visitor frame")
+

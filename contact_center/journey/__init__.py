@@ -1,0 +1,1 @@
+"""Customer-journey recording: stages, sources and touchpoints."""

@@ -1,0 +1,528 @@
+"""The router driver: reads the routing log, feeds the sans-I/O engine, carries out its
+decisions (database, bus, domain events) and keeps time.
+
+One rule keeps replay honest: the driver changes the engine *only* by applying items
+read from the log.  When carrying out a decision shows the engine must learn something
+(an assignment lost a race with the visitor leaving, an agent's sockets are gone), the
+driver appends an event to the log rather than poking the engine.  So the log alone
+rebuilds the engine's state.  Ticks are not logged: the engine processes timers at
+their deadlines whatever the tick rate, so replay without ticks decides the same.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+import logging
+import time
+from collections.abc import Callable
+from typing import Any
+
+import msgspec
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from contact_center import protocol as p
+from contact_center.bus import Bus
+from contact_center.conversations import Conversations, contact_summary
+from contact_center.router_input import (
+    AgentConnected,
+    AgentDisconnected,
+    PositionRequested,
+    ReloadConfig,
+    RouterInput,
+    RouterItem,
+)
+from contact_center.routing_config import agent_upserted, queue_upserted
+from contact_center.store.contacts import ContactStore
+from contact_center.store.models import AgentStateLog
+from contact_center.store.queues import QueueStore
+from contact_center.store.users import UserStore
+from dashboard import events as dev
+from routing import events as rev
+from routing.engine import RoutingEngine
+
+log = logging.getLogger(__name__)
+
+AGENT_TOPIC = "agent:"
+QUEUES_TOPIC = "queues"
+STATUS_TOPIC = "router.status"
+# The router re-announces queue status this often even when nothing changed, so a
+# gateway that just started learns it quickly.
+STATUS_HEARTBEAT_S = 5.0
+WAITING_SHOWN_PER_QUEUE = 100
+
+
+def agent_topic(agent_id: str) -> str:
+    return AGENT_TOPIC + agent_id
+
+
+class RouterStatusMessage(msgspec.Struct):
+    queues: list[p.QueueStatus]
+    at: float
+
+
+class RouterDriver:
+    def __init__(
+        self,
+        *,
+        engine: RoutingEngine,
+        router_input: RouterInput,
+        contacts: ContactStore,
+        queues: QueueStore,
+        users: UserStore,
+        conversations: Conversations,
+        bus: Bus,
+        db: AsyncEngine,
+        emit: Callable[[dev.DomainEvent], None],
+        tick_s: float = 0.5,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.engine = engine
+        self._input = router_input
+        self._contacts = contacts
+        self._queues = queues
+        self._users = users
+        self._conversations = conversations
+        self._bus = bus
+        self._db = db
+        self._emit = emit
+        self._tick_s = tick_s
+        self._clock = clock
+        self._tasks: list[asyncio.Task[None]] = []
+        self._last_at = 0.0
+        # contact id -> (agent id, when offered, encoded offer event)
+        self._offers: dict[str, tuple[str, float, bytes]] = {}
+        self._agent_names: dict[str, str] = {}
+        self._queue_names: dict[str, str] = {}
+        # contact id -> (visitor name, stage) for the agents' queue view
+        self._waiting_meta: dict[str, tuple[str, str]] = {}
+        self._views_dirty = True
+        self._last_status: bytes = b""
+        self._last_status_at = 0.0
+        self.applied = 0
+
+    # ------------------------------------------------------------------ lifecycle
+
+    async def start(self) -> None:
+        await self._load_config(self._clock())
+        await self._restore_contacts(self._clock())
+        self._tasks = [
+            asyncio.create_task(self._run(), name="router-driver"),
+            asyncio.create_task(self._tick_loop(), name="router-ticker"),
+        ]
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self._tasks = []
+
+    async def _load_config(self, now: float) -> None:
+        for queue in await self._queues.all():
+            self._queue_names[queue.id] = queue.name
+            await self._apply_event(queue_upserted(queue, now))
+        for user in await self._users.all():
+            self._agent_names[user.id] = user.display_name
+            if user.disabled:
+                await self._apply_event(rev.AgentRemoved(at=now, agent_id=user.id))
+            else:
+                await self._apply_event(agent_upserted(user, now))
+
+    async def _restore_contacts(self, now: float) -> None:
+        """After a restart of the single-process install: put back what was waiting
+        (with its original enqueue time) and count what agents hold."""
+        for contact in await self._contacts.with_status(("queued", "active")):
+            if contact.status == "queued":
+                await self._apply_event(
+                    rev.ContactArrived(
+                        at=now,
+                        contact_id=contact.id,
+                        queue_id=contact.queue_id,
+                        channel=contact.channel,  # type: ignore[arg-type]
+                        priority=contact.priority,
+                        enqueued_at=contact.enqueued_at,
+                    )
+                )
+            elif contact.agent_id:
+                await self._apply_event(
+                    rev.ContactRestored(
+                        at=now,
+                        contact_id=contact.id,
+                        queue_id=contact.queue_id,
+                        agent_id=contact.agent_id,
+                        channel=contact.channel,  # type: ignore[arg-type]
+                        enqueued_at=contact.enqueued_at,
+                    )
+                )
+
+    # ------------------------------------------------------------------ loops
+
+    async def _run(self) -> None:
+        while True:
+            items = await self._input.read()
+            for item in items:
+                try:
+                    await self._apply(item)
+                except Exception:
+                    log.exception("router failed to apply %r", item)
+
+    async def _tick_loop(self) -> None:
+        while True:
+            await asyncio.sleep(self._tick_s)
+            try:
+                await self._apply_event(rev.Tick(at=self._clock()))
+                self._publish_views()
+            except Exception:
+                log.exception("router tick failed")
+
+    async def _apply(self, item: RouterItem) -> None:
+        if isinstance(item, AgentConnected):
+            await self._agent_connected(item)
+        elif isinstance(item, AgentDisconnected):
+            await self._agent_disconnected(item)
+        elif isinstance(item, PositionRequested):
+            self._republish_position(item.contact_id)
+        elif isinstance(item, ReloadConfig):
+            await self._load_config(self._clock())
+        else:
+            await self._apply_event(item)
+
+    async def _apply_event(self, event: rev.Event) -> None:
+        # The engine needs time to move forward; events from several gateways can
+        # carry slightly skewed clocks.
+        if event.at < self._last_at:
+            event = dataclasses.replace(event, at=self._last_at)
+        self._last_at = event.at
+        decisions = self.engine.handle(event)
+        self.applied += 1
+        if not isinstance(event, rev.Tick):
+            self._views_dirty = True
+        for decision in decisions:
+            try:
+                await self._execute(decision, event)
+            except Exception:
+                log.exception("router failed to carry out %r", decision)
+
+    # ------------------------------------------------------------------ commands
+
+    async def _agent_connected(self, command: AgentConnected) -> None:
+        view = self.engine.agent_view(command.agent_id)
+        if view is None:
+            user = await self._users.get(command.agent_id)
+            if user is None:
+                return
+            self._agent_names[user.id] = user.display_name
+            self._input.submit(agent_upserted(user, self._clock()))
+            self._input.submit(
+                rev.AgentPresenceChanged(
+                    at=self._clock(), agent_id=user.id, presence="away", reason="signed_in"
+                )
+            )
+            return
+        if view.state == "offline":
+            self._input.submit(
+                rev.AgentPresenceChanged(
+                    at=self._clock(), agent_id=command.agent_id, presence="away", reason="signed_in"
+                )
+            )
+        else:
+            self._send_agent(
+                command.agent_id, p.AgentStateEvent(state=view.state, until=view.wrap_up_until)
+            )
+        for agent_id, _offered_at, payload in self._offers.values():
+            if agent_id == command.agent_id:
+                self._bus.publish(agent_topic(agent_id), payload)
+        self._publish_views(force=True)
+
+    async def _agent_disconnected(self, command: AgentDisconnected) -> None:
+        """The agent is gone: offline, and its conversations go back to their queues
+        (keeping their enqueue time) so visitors are not left talking to nobody."""
+        view = self.engine.agent_view(command.agent_id)
+        if view is None:
+            return
+        now = self._clock()
+        self._input.submit(
+            rev.AgentPresenceChanged(
+                at=now, agent_id=command.agent_id, presence="offline", reason="disconnected"
+            )
+        )
+        for contact_id in [c for ids in view.active.values() for c in ids]:
+            contact = await self._contacts.get(contact_id)
+            if contact is None or contact.status != "active":
+                continue
+            await self._contacts.requeue(contact_id, None)
+            await self._conversations.append(
+                contact_id,
+                "contact.transferred",
+                "system",
+                data={"to_queue": contact.queue_id, "to_agent": None, "reason": "agent_lost"},
+                at=now,
+            )
+            self._input.submit(
+                rev.ContactTransferred(
+                    at=now, contact_id=contact_id, to_queue=None, note="agent disconnected"
+                )
+            )
+
+    def _republish_position(self, contact_id: str) -> None:
+        view = self.engine.contact_view(contact_id)
+        if view is None or view.state == "assigned":
+            return
+        # A reconnect is rare: finding the contact's estimate in its queue is fine.
+        for entry in self.engine.waiting(view.queue_id):
+            if entry.contact_id == contact_id:
+                self._conversations.publish(
+                    contact_id,
+                    p.QueuePositionEvent(
+                        contact_id=contact_id, position=entry.position, eta_s=entry.eta_s
+                    ),
+                )
+                return
+
+    # ------------------------------------------------------------------ decisions
+
+    def _send_agent(self, agent_id: str, event: msgspec.Struct) -> None:
+        self._bus.publish(agent_topic(agent_id), p.encode(event))
+
+    async def _execute(self, decision: rev.Decision, cause: rev.Event) -> None:
+        now = cause.at
+        if isinstance(decision, rev.ContactQueued):
+            if decision.contact_id not in self._waiting_meta:
+                contact = await self._contacts.get(decision.contact_id)
+                if contact is not None:
+                    self._waiting_meta[decision.contact_id] = (contact.name, contact.stage)
+            self._conversations.publish(
+                decision.contact_id,
+                p.QueuePositionEvent(
+                    contact_id=decision.contact_id, position=decision.position, eta_s=None
+                ),
+            )
+        elif isinstance(decision, rev.QueuePosition):
+            self._conversations.publish(
+                decision.contact_id,
+                p.QueuePositionEvent(
+                    contact_id=decision.contact_id,
+                    position=decision.position,
+                    eta_s=decision.eta_s,
+                ),
+            )
+        elif isinstance(decision, rev.OfferMade):
+            await self._offer(decision, now)
+        elif isinstance(decision, rev.OfferRevoked):
+            offer = self._offers.pop(decision.contact_id, None)
+            self._send_agent(
+                decision.agent_id,
+                p.OfferRevokedEvent(contact_id=decision.contact_id, reason=decision.reason),
+            )
+            if decision.reason in ("expired", "declined"):
+                self._emit(
+                    dev.OfferAnswered(
+                        at=now,
+                        contact_id=decision.contact_id,
+                        agent_id=decision.agent_id,
+                        outcome=decision.reason,  # type: ignore[arg-type]
+                        offered_at=offer[1] if offer else now,
+                    )
+                )
+        elif isinstance(decision, rev.Assigned):
+            await self._assign(decision, now)
+        elif isinstance(decision, rev.Refused):
+            self._send_agent(
+                decision.agent_id,
+                p.Refused(
+                    contact_id=decision.contact_id, action=decision.action, reason=decision.reason
+                ),
+            )
+        elif isinstance(decision, rev.ContactOverflowed):
+            await self._overflow(decision, now)
+        elif isinstance(decision, rev.AgentStateChanged):
+            await self._agent_state(decision, now)
+        elif isinstance(decision, rev.ContactReleased):
+            reason = "transferred" if isinstance(cause, rev.ContactTransferred) else "ended"
+            self._send_agent(
+                decision.agent_id,
+                p.ContactReleasedEvent(contact_id=decision.contact_id, reason=reason),
+            )
+            self._emit_load(decision.agent_id, now)
+
+    async def _offer(self, decision: rev.OfferMade, now: float) -> None:
+        contact = await self._contacts.get(decision.contact_id)
+        if contact is None:
+            return
+        event = p.OfferEvent(
+            contact=contact_summary(contact),
+            expires_at=decision.expires_at,
+            server_time=self._clock(),
+        )
+        payload = p.encode(event)
+        self._offers[decision.contact_id] = (decision.agent_id, now, payload)
+        self._bus.publish(agent_topic(decision.agent_id), payload)
+        self._emit(dev.OfferMade(at=now, contact_id=decision.contact_id, agent_id=decision.agent_id))
+
+    async def _assign(self, decision: rev.Assigned, now: float) -> None:
+        offer = self._offers.pop(decision.contact_id, None)
+        if not await self._contacts.mark_assigned(decision.contact_id, decision.agent_id, now):
+            # The visitor left (or the contact moved) while the agent was accepting:
+            # tell the engine through the log, and the agent directly.
+            self._input.submit(rev.ContactEnded(at=self._clock(), contact_id=decision.contact_id))
+            self._send_agent(
+                decision.agent_id,
+                p.Refused(contact_id=decision.contact_id, action="accept", reason="contact_gone"),
+            )
+            return
+        contact = await self._contacts.get(decision.contact_id)
+        if contact is None:
+            return
+        agent_name = await self._agent_name(decision.agent_id)
+        appended = await self._conversations.append(
+            contact.id,
+            "contact.joined",
+            "agent",
+            sender_id=decision.agent_id,
+            sender_name=agent_name,
+            at=now,
+        )
+        self._send_agent(
+            decision.agent_id,
+            p.ContactAssigned(
+                contact=contact_summary(contact, agent_name=agent_name, last_seq=appended.event.seq)
+            ),
+        )
+        if decision.via == "offer":
+            self._emit(
+                dev.OfferAnswered(
+                    at=now,
+                    contact_id=contact.id,
+                    agent_id=decision.agent_id,
+                    outcome="accepted",
+                    offered_at=offer[1] if offer else now,
+                )
+            )
+        self._emit(dev.ContactAnswered(at=now, contact_id=contact.id, agent_id=decision.agent_id))
+        self._emit_load(decision.agent_id, now)
+
+    async def _overflow(self, decision: rev.ContactOverflowed, now: float) -> None:
+        if decision.to_queue is not None:
+            await self._contacts.move_queue(decision.contact_id, decision.to_queue)
+        else:
+            await self._contacts.mark_offline(decision.contact_id, now, decision.reason)
+        self._conversations.publish(
+            decision.contact_id,
+            p.ContactOverflowedEvent(
+                contact_id=decision.contact_id,
+                reason=decision.reason,
+                to_queue=decision.to_queue,
+                next_open=decision.next_open,
+            ),
+        )
+        self._emit(
+            dev.ContactOverflowed(
+                at=now,
+                contact_id=decision.contact_id,
+                to_queue=decision.to_queue,
+                reason=decision.reason,
+            )
+        )
+
+    async def _agent_state(self, decision: rev.AgentStateChanged, now: float) -> None:
+        self._send_agent(
+            decision.agent_id,
+            p.AgentStateEvent(state=decision.state, reason=decision.reason, until=decision.until),
+        )
+        async with self._db.begin() as conn:
+            await conn.execute(
+                AgentStateLog.__table__.insert().values(
+                    agent_id=decision.agent_id, state=decision.state, reason=decision.reason, at=now
+                )
+            )
+        self._emit(
+            dev.AgentStateChanged(
+                at=now, agent_id=decision.agent_id, state=decision.state, reason=decision.reason
+            )
+        )
+        if decision.state == "available" and decision.reason == "wrap_up_ended":
+            self._emit(dev.WrapUpEnded(at=now, agent_id=decision.agent_id))
+
+    def _emit_load(self, agent_id: str, now: float) -> None:
+        view = self.engine.agent_view(agent_id)
+        if view is None:
+            return
+        self._emit(
+            dev.AgentLoadChanged(
+                at=now,
+                agent_id=agent_id,
+                active=sum(len(ids) for ids in view.active.values()),
+                slots=int(view.capacity.get("chat", 0)),
+            )
+        )
+
+    async def _agent_name(self, agent_id: str) -> str:
+        name = self._agent_names.get(agent_id)
+        if name is None:
+            user = await self._users.get(agent_id)
+            name = user.display_name if user else agent_id
+            self._agent_names[agent_id] = name
+        return name
+
+    # ------------------------------------------------------------------ views
+
+    def queue_statuses(self) -> list[p.QueueStatus]:
+        statuses = []
+        now = self._clock()
+        for queue_id, name in self._queue_names.items():
+            stats = self.engine.queue_stats(queue_id)
+            if stats is None:
+                continue
+            is_open = self.engine.is_open(queue_id, now)
+            statuses.append(
+                p.QueueStatus(
+                    queue_id=queue_id,
+                    name=name,
+                    open=is_open,
+                    agents_available=stats.agents_available,
+                    agents_online=stats.agents_staffed,
+                    waiting=stats.waiting,
+                    next_open=None if is_open else self.engine.next_open(queue_id, now),
+                )
+            )
+        return statuses
+
+    def _publish_views(self, force: bool = False) -> None:
+        now = self._clock()
+        statuses = self.queue_statuses()
+        status = msgspec.json.encode(RouterStatusMessage(queues=statuses, at=0.0))
+        if force or status != self._last_status or now - self._last_status_at > STATUS_HEARTBEAT_S:
+            self._last_status = status
+            self._last_status_at = now
+            self._bus.publish(STATUS_TOPIC, msgspec.json.encode(RouterStatusMessage(queues=statuses, at=now)))
+        if not (self._views_dirty or force):
+            return
+        self._views_dirty = False
+        waiting: list[p.QueueWaiting] = []
+        still_waiting: set[str] = set()
+        for queue_id in self._queue_names:
+            still_waiting.update(entry.contact_id for entry in self.engine.waiting(queue_id))
+            for entry in self.engine.waiting(queue_id)[:WAITING_SHOWN_PER_QUEUE]:
+                waiting.append(
+                    p.QueueWaiting(
+                        contact_id=entry.contact_id,
+                        queue_id=queue_id,
+                        channel=entry.channel,
+                        name=self._waiting_meta.get(entry.contact_id, ("", ""))[0],
+                        stage=self._waiting_meta.get(entry.contact_id, ("", ""))[1],
+                        enqueued_at=entry.enqueued_at,
+                        position=entry.position,
+                    )
+                )
+        for gone in set(self._waiting_meta) - still_waiting:
+            del self._waiting_meta[gone]
+        self._bus.publish(
+            QUEUES_TOPIC,
+            p.encode(p.QueueViewEvent(queues=statuses, waiting=waiting, server_time=now)),
+        )
+
+    def snapshot_for_tests(self) -> dict[str, Any]:
+        return self.engine.snapshot()

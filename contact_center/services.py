@@ -1,0 +1,201 @@
+"""The application's parts, built once from settings and wired together.
+
+``Services`` is what a request handler or socket session reaches for: the stores, the
+bus and hub, the conversation log, the router input (and, in a process that routes, the
+router driver), presence and the domain-event stream.  Building everything here keeps
+``create_app`` and the CLI short and lets tests build the same graph.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+
+import msgspec
+from prometheus_client import CollectorRegistry, Counter, Gauge
+
+from contact_center import protocol as p
+from contact_center.actions import ContactActions
+from contact_center.bus import create_bus
+from contact_center.conversations import Conversations
+from contact_center.domain import DOMAIN_TOPIC, DomainEvents
+from contact_center.gateway.connection import CONTACT_TOPIC, payload_seq
+from contact_center.gateway.hub import Hub
+from contact_center.gateway.presence import Presence
+from contact_center.journey.recorder import JourneyRecorder
+from contact_center.journey.stages import parse_rules
+from contact_center.router_driver import STATUS_TOPIC, RouterDriver, RouterStatusMessage
+from contact_center.router_input import AgentDisconnected, MemoryRouterInput, RouterInput
+from contact_center.security import Identity, TokenSigner
+from contact_center.settings import Settings
+from contact_center.store.contacts import ContactStore
+from contact_center.store.conversation_log import ConversationLog
+from contact_center.store.database import create_engine
+from contact_center.store.queues import QueueStore
+from contact_center.store.users import UserStore
+from contact_center.store.visitors import VisitorStore
+from routing.engine import RoutingEngine
+from routing.events import EngineConfig
+
+log = logging.getLogger(__name__)
+
+_status_decoder = msgspec.json.Decoder(RouterStatusMessage)
+
+
+class GatewayMetrics:
+    """Gateway counters on the app's registry."""
+
+    def __init__(self, registry: CollectorRegistry) -> None:
+        self.connections = Gauge(
+            "cc_gateway_connections", "Open WebSocket connections", ["role"], registry=registry
+        )
+        self.frames_in = Counter("cc_gateway_frames_in", "Frames received", registry=registry)
+        self.frames_rejected = Counter(
+            "cc_gateway_frames_rejected", "Frames refused, by reason", ["reason"], registry=registry
+        )
+
+
+class Services:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.started_at = time.time()
+        self.db = create_engine(settings.resolved_database_url)
+        self.bus = create_bus(settings.bus_url)
+        self.hub = Hub(self.bus)
+        self.signer = TokenSigner(settings.resolved_secret_key())
+        self.registry = CollectorRegistry()
+        self.metrics = GatewayMetrics(self.registry)
+
+        self.users = UserStore(self.db)
+        self.queues = QueueStore(self.db)
+        self.visitors = VisitorStore(self.db)
+        self.contacts = ContactStore(self.db)
+        self.conversation_log = ConversationLog(self.db)
+        self.conversations = Conversations(self.conversation_log, self.bus)
+        self.domain = DomainEvents(self.bus)
+        self.stage_rules = parse_rules(settings.stage_rules)
+        self.journey = JourneyRecorder(
+            self.db, self.visitors, self.stage_rules, settings.track_page_views
+        )
+
+        self.router_input: RouterInput = self._router_input()
+        self.actions = ContactActions(
+            contacts=self.contacts,
+            visitors=self.visitors,
+            queues=self.queues,
+            conversations=self.conversations,
+            router=self.router_input,
+            emit=self.domain.emit,
+            stage_rules=self.stage_rules,
+        )
+        self.driver: RouterDriver | None = None
+        if settings.role in ("all", "router"):
+            self.driver = RouterDriver(
+                engine=RoutingEngine(
+                    EngineConfig(
+                        missed_offers_before_away=settings.missed_offers_before_away,
+                        chat_while_on_call=settings.chat_while_on_call,
+                        default_chat_capacity=settings.default_chat_capacity,
+                    )
+                ),
+                router_input=self.router_input,
+                contacts=self.contacts,
+                queues=self.queues,
+                users=self.users,
+                conversations=self.conversations,
+                bus=self.bus,
+                db=self.db,
+                emit=self.domain.emit,
+                tick_s=settings.router_tick_s,
+            )
+        self.presence = Presence(
+            grace_s={"visitor": settings.visitor_grace_s, "agent": settings.agent_grace_s},
+            on_gone={"visitor": self._visitor_gone, "agent": self._agent_gone},
+        )
+        self._queue_status: dict[str, p.QueueStatus] = {}
+        self._agent_names: dict[str, str] = {}
+
+    def _router_input(self) -> RouterInput:
+        if self.settings.bus_url.startswith("memory://"):
+            return MemoryRouterInput()
+        from contact_center.scale.router_log import RedisRouterInput
+
+        return RedisRouterInput(self.settings.bus_url)
+
+    # ------------------------------------------------------------------ lifecycle
+
+    async def start(self) -> None:
+        await self.bus.start()
+        self.hub.observe(CONTACT_TOPIC, self._seen_on_conversation)
+        self.hub.observe(DOMAIN_TOPIC, self.domain.on_bus_message, subscribe=DOMAIN_TOPIC)
+        self.hub.observe(STATUS_TOPIC, self._router_status, subscribe=STATUS_TOPIC)
+        await self.router_input.start()
+        self.conversation_log.start()
+        if self.driver is not None:
+            await self.driver.start()
+
+    async def stop(self) -> None:
+        self.presence.cancel_all()
+        if self.driver is not None:
+            await self.driver.stop()
+        await self.conversation_log.stop()
+        await self.router_input.stop()
+        await self.bus.stop()
+        await self.db.dispose()
+
+    # ------------------------------------------------------------------ observers
+
+    def _seen_on_conversation(self, topic: str, payload: bytes) -> None:
+        seq = payload_seq(payload)
+        if seq is not None:
+            self.conversation_log.note_seq(topic[len(CONTACT_TOPIC) :], seq)
+
+    def _router_status(self, _topic: str, payload: bytes) -> None:
+        message = _status_decoder.decode(payload)
+        self._queue_status = {status.queue_id: status for status in message.queues}
+
+    def queue_status(self, queue_id: str) -> p.QueueStatus | None:
+        return self._queue_status.get(queue_id)
+
+    def queue_statuses(self) -> list[p.QueueStatus]:
+        return list(self._queue_status.values())
+
+    # ------------------------------------------------------------------ presence
+
+    async def _visitor_gone(self, visitor_id: str) -> None:
+        """Every tab of this visitor closed for the grace period: a contact still
+        waiting is abandoned."""
+        for contact in await self.contacts.for_visitor(visitor_id, recent_closed_since=time.time()):
+            if contact.status == "queued":
+                await self.actions.abandon(contact.id)
+
+    async def _agent_gone(self, agent_id: str) -> None:
+        self.router_input.submit(AgentDisconnected(at=time.time(), agent_id=agent_id))
+
+    # ------------------------------------------------------------------ helpers
+
+    async def agent_name(self, agent_id: str | None) -> str:
+        if not agent_id:
+            return ""
+        name = self._agent_names.get(agent_id)
+        if name is None:
+            user = await self.users.get(agent_id)
+            name = user.display_name if user else ""
+            self._agent_names[agent_id] = name
+        return name
+
+    async def staff_allowed(self, identity: Identity) -> bool:
+        user = await self.users.get(identity.subject)
+        return user is not None and not user.disabled and user.role == identity.role
+
+    def issue_token(self, identity: Identity) -> str:
+        ttl = (
+            self.settings.visitor_token_ttl_s
+            if identity.role == "visitor"
+            else self.settings.agent_token_ttl_s
+        )
+        return self.signer.issue(identity, ttl)
+
+    def describe(self) -> dict[str, Any]:
+        return {"role": self.settings.role, "bus": self.settings.bus_url.split("://")[0]}
