@@ -48,9 +48,8 @@ class WsClient:
         except websockets.ConnectionClosed:
             pass
         finally:
-            rcvd = self.ws.close_rcvd
             if not self.closed.done():
-                self.closed.set_result((rcvd.code if rcvd else None, rcvd.reason if rcvd else ""))
+                self.closed.set_result((self.ws.close_code, self.ws.close_reason or ""))
             self._new.set()
 
     async def send(self, frame: dict[str, Any]) -> None:
