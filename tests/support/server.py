@@ -112,7 +112,7 @@ class LiveServer:
         return str(response.json()["token"])
 
 
-def test_settings(data_dir: Path, **overrides: Any) -> Settings:
+def server_settings(data_dir: Path, **overrides: Any) -> Settings:
     values: dict[str, Any] = {
         "data_dir": data_dir,
         "port": free_port(),
@@ -129,7 +129,7 @@ def test_settings(data_dir: Path, **overrides: Any) -> Settings:
 
 @contextlib.contextmanager
 def live_server(data_dir: Path, **overrides: Any) -> Iterator[LiveServer]:
-    server = LiveServer(test_settings(data_dir, **overrides))
+    server = LiveServer(server_settings(data_dir, **overrides))
     server.start()
     try:
         yield server

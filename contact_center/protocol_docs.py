@@ -1,0 +1,149 @@
+"""Generate ``docs/asyncapi.yaml`` from the protocol structs.
+
+    python -m contact_center.protocol_docs            # rewrite docs/asyncapi.yaml
+    python -m contact_center.protocol_docs --check    # exit 1 if it is out of date
+
+The document is derived, never hand-edited, and a test fails when the committed copy
+differs from what the code validates with.
+"""
+
+from __future__ import annotations
+
+import inspect
+import sys
+from pathlib import Path
+from typing import Any
+
+import msgspec
+import yaml
+
+from contact_center import protocol as p
+
+DOC_PATH = Path(__file__).resolve().parent.parent / "docs" / "asyncapi.yaml"
+_REF = "#/components/schemas/{name}"
+
+# Which server events each kind of socket receives.
+VISITOR_EVENTS = (
+    "ack", "error", "pong", "welcome", "chat.message", "contact.joined", "contact.transferred",
+    "contact.ended", "contact.rated", "chat.typing", "chat.receipt", "queue.position",
+    "contact.overflowed",
+)
+AGENT_EVENTS = (
+    "ack", "error", "pong", "welcome", "chat.message", "contact.joined", "contact.transferred",
+    "contact.ended", "contact.rated", "chat.typing", "chat.receipt", "offer", "offer.revoked",
+    "refused", "contact.assigned", "contact.released", "agent.state", "queue.view",
+)
+EXTRA_EVENTS: dict[str, tuple[str, ...]] = {}
+
+
+def _tag(cls: type[msgspec.Struct]) -> str:
+    return p.frame_tag(cls)
+
+
+def _message_key(direction: str, tag: str) -> str:
+    return f"{direction}.{tag}"
+
+
+def build_document() -> dict[str, Any]:
+    client_types = list(p.CLIENT_FRAMES)
+    server_types = list(p.SERVER_EVENTS)
+    schemas, components = msgspec.json.schema_components(client_types + server_types, ref_template=_REF)
+    by_type = dict(zip(client_types + server_types, schemas, strict=True))
+
+    messages: dict[str, Any] = {}
+    for cls in client_types:
+        messages[_message_key("client", _tag(cls))] = {
+            "name": _tag(cls),
+            "title": _tag(cls),
+            "summary": inspect.getdoc(cls) or _tag(cls),
+            "payload": by_type[cls],
+        }
+    for cls in server_types:
+        messages[_message_key("server", _tag(cls))] = {
+            "name": _tag(cls),
+            "title": _tag(cls),
+            "summary": inspect.getdoc(cls) or _tag(cls),
+            "payload": by_type[cls],
+        }
+
+    def refs(keys: list[str]) -> dict[str, Any]:
+        return {key: {"$ref": f"#/components/messages/{key}"} for key in keys}
+
+    visitor_in = ["client.hello"] + [_message_key("client", t) for t in sorted(p.VISITOR_FRAMES)]
+    agent_in = ["client.hello"] + [_message_key("client", t) for t in sorted(p.AGENT_FRAMES)]
+    visitor_out = [_message_key("server", t) for t in VISITOR_EVENTS]
+    agent_out = [_message_key("server", t) for t in AGENT_EVENTS]
+
+    channels = {
+        "visitor": {
+            "address": "/ws/visitor",
+            "title": "Visitor socket (the widget)",
+            "description": "Opened by the widget with a visitor token from POST /api/visitor/token.",
+            "messages": refs(visitor_in + visitor_out),
+        },
+        "agent": {
+            "address": "/ws/agent",
+            "title": "Agent socket (the console)",
+            "description": "Opened by agents, supervisors and admins with a token from POST /api/auth/login.",
+            "messages": refs(agent_in + agent_out),
+        },
+    }
+
+    def operation(action: str, channel: str, keys: list[str], summary: str) -> dict[str, Any]:
+        return {
+            "action": action,
+            "channel": {"$ref": f"#/channels/{channel}"},
+            "summary": summary,
+            "messages": [{"$ref": f"#/channels/{channel}/messages/{key}"} for key in keys],
+        }
+
+    return {
+        "asyncapi": "3.0.0",
+        "info": {
+            "title": "Contact centre WebSocket protocol",
+            "version": "1",
+            "description": (
+                "JSON text frames tagged by `type`. The first frame on a socket is `hello` with a "
+                "signed token (close 4401 otherwise; 4403 when the token's role does not match the "
+                "socket). Frames that change state carry a client-chosen `id`, acknowledged by `ack`; "
+                "a repeated id is applied once. Events on a conversation carry its `seq`; after a "
+                "reconnect, `hello.resume` replays what followed. A bad frame gets `error` and the "
+                "socket stays open; floods close with 4429 and frames over the size limit with "
+                "1009. Prose and examples: docs/protocol.md."
+            ),
+        },
+        "servers": {
+            "local": {"host": "127.0.0.1:8000", "protocol": "ws", "description": "the embedded default"}
+        },
+        "channels": channels,
+        "operations": {
+            "visitorSends": operation("receive", "visitor", visitor_in, "Frames the widget sends"),
+            "visitorReceives": operation("send", "visitor", visitor_out, "Events the widget receives"),
+            "agentSends": operation("receive", "agent", agent_in, "Frames the console sends"),
+            "agentReceives": operation("send", "agent", agent_out, "Events the console receives"),
+        },
+        "components": {"messages": messages, "schemas": components},
+    }
+
+
+def render() -> str:
+    header = "# Generated by `python -m contact_center.protocol_docs` from contact_center/protocol.py.\n# Do not edit by hand.\n"
+    return header + yaml.safe_dump(build_document(), sort_keys=False, allow_unicode=True, width=100)
+
+
+def main(argv: list[str]) -> int:
+    text = render()
+    if "--check" in argv:
+        current = DOC_PATH.read_text() if DOC_PATH.exists() else ""
+        if current != text:
+            print(f"{DOC_PATH} is out of date: run python -m contact_center.protocol_docs")  # noqa: T201
+            return 1
+        return 0
+    DOC_PATH.parent.mkdir(parents=True, exist_ok=True)
+    DOC_PATH.write_text(text)
+    print(f"wrote {DOC_PATH}")  # noqa: T201
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
