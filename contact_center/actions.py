@@ -66,8 +66,15 @@ class ContactActions:
         return queue
 
     def _new_contact(
-        self, visitor_id: str, queue: Queue, name: str, email: str, topic: str,
-        page: p.PageInfo | None, channel: str, status: str,
+        self,
+        visitor_id: str,
+        queue: Queue,
+        name: str,
+        email: str,
+        topic: str,
+        page: p.PageInfo | None,
+        channel: str,
+        status: str,
     ) -> NewContact:
         page = page or p.PageInfo()
         stage, stage_source = resolve_stage(page.stage, page.url, self.stage_rules)
@@ -113,9 +120,7 @@ class ContactActions:
             )
         )
         if frame.message:
-            await self.post_message(
-                contact, Actor("visitor", visitor_id, frame.name), frame.message, None
-            )
+            await self.post_message(contact, Actor("visitor", visitor_id, frame.name), frame.message, None)
         self.router.submit(
             rev.ContactArrived(
                 at=now,
@@ -134,9 +139,7 @@ class ContactActions:
         now = self.clock()
         await self.visitors.touch(visitor_id, now, _page_dict(frame.page or p.PageInfo()))
         await self.visitors.set_contact_details(visitor_id, frame.name, frame.email)
-        new = self._new_contact(
-            visitor_id, queue, frame.name, frame.email, "", frame.page, "chat", "offline"
-        )
+        new = self._new_contact(visitor_id, queue, frame.name, frame.email, "", frame.page, "chat", "offline")
         contact = await self.contacts.create(new, now)
         await self.post_message(contact, Actor("visitor", visitor_id, frame.name), frame.message, frame.id)
         return contact
@@ -183,9 +186,7 @@ class ContactActions:
         now = at if at is not None else self.clock()
         if not await self.contacts.mark_abandoned(contact_id, now):
             return False
-        await self.conversations.append(
-            contact_id, "contact.ended", "system", data={"by": "visitor"}, at=now
-        )
+        await self.conversations.append(contact_id, "contact.ended", "system", data={"by": "visitor"}, at=now)
         self.router.submit(rev.ContactAbandoned(at=now, contact_id=contact_id))
         self.emit(dev.ContactAbandoned(at=now, contact_id=contact_id))
         return True

@@ -143,7 +143,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             generated = await services.users.ensure_admin(settings.admin_password)
             if generated:
                 # Printed once, on the first start, to the operator's terminal only.
-                print(  # noqa: T201
+                print(
                     "\n  First start: created the admin account.\n"
                     f"  username: admin\n  password: {generated}\n"
                     "  Change it after logging in (or set CC_ADMIN_PASSWORD before the first start).\n",

@@ -47,9 +47,7 @@ def _run(settings: Settings, work: Callable[[Any], Awaitable[T]]) -> T:
 def serve(
     host: Annotated[str | None, typer.Option(help="Interface to listen on.")] = None,
     port: Annotated[int | None, typer.Option(help="Port to listen on.")] = None,
-    role: Annotated[
-        str | None, typer.Option(help="all (default), gateway or router.")
-    ] = None,
+    role: Annotated[str | None, typer.Option(help="all (default), gateway or router.")] = None,
 ) -> None:
     """Run the server (embedded default: SQLite file in ./var, in-process bus)."""
     import uvicorn
@@ -66,9 +64,13 @@ def serve(
             raise typer.BadParameter("role must be all, gateway or router")
         overrides["role"] = role
     settings = load_settings(**overrides)
-    logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    typer.echo(f"contact-center {settings.role} on http://{settings.host}:{settings.port}  (database: "
-               f"{settings.resolved_database_url.split('://')[0]}, bus: {settings.bus_url})")
+    logging.basicConfig(
+        level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    typer.echo(
+        f"contact-center {settings.role} on http://{settings.host}:{settings.port}  (database: "
+        f"{settings.resolved_database_url.split('://')[0]}, bus: {settings.bus_url})"
+    )
     uvicorn.run(
         create_app(settings),
         host=settings.host,
@@ -93,7 +95,7 @@ def _read_password(password_stdin: bool) -> str:
 
 
 def _skills(spec: str) -> dict[str, int]:
-    """"billing:7,returns" -> {"billing": 7, "returns": 5}."""
+    """ "billing:7,returns" -> {"billing": 7, "returns": 5}."""
     skills: dict[str, int] = {}
     for part in filter(None, (p.strip() for p in spec.split(","))):
         name, _, level = part.partition(":")
@@ -110,7 +112,9 @@ def agents_add(
     chat_capacity: Annotated[int | None, typer.Option(help="Concurrent chats.")] = None,
     queues: Annotated[str, typer.Option(help="Queues served (comma-separated); empty = all.")] = "",
     languages: Annotated[str, typer.Option(help="Languages, e.g. en,fr.")] = "",
-    password_stdin: Annotated[bool, typer.Option("--password-stdin", help="Read the password from stdin.")] = False,
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="Read the password from stdin.")
+    ] = False,
 ) -> None:
     """Add an agent, supervisor or admin (the password is prompted for)."""
     from contact_center.store.users import UserExists
@@ -158,28 +162,49 @@ def queues_add(
     queue_id: Annotated[str, typer.Argument(help="Queue id, e.g. sales.")],
     name: Annotated[str, typer.Option(help="Name shown in the widget's topic list.")] = "",
     description: Annotated[str, typer.Option()] = "",
-    strategy: Annotated[str, typer.Option(help="longest_idle, least_occupied, round_robin, best_skill or manual.")] = "longest_idle",
+    strategy: Annotated[
+        str, typer.Option(help="longest_idle, least_occupied, round_robin, best_skill or manual.")
+    ] = "longest_idle",
     skills: Annotated[str, typer.Option(help="Required skills, comma-separated.")] = "",
     priority: Annotated[int, typer.Option()] = 0,
     sl_target: Annotated[float, typer.Option(help="Service-level target T in seconds.")] = 20.0,
     offer_timeout: Annotated[float, typer.Option(help="Seconds an agent has to accept.")] = 20.0,
     max_wait: Annotated[float | None, typer.Option(help="Overflow after this many seconds.")] = None,
-    overflow_to: Annotated[str | None, typer.Option(help="Queue to overflow to (default: offline form).")] = None,
-    ageing: Annotated[float | None, typer.Option(help="Seconds per priority step gained while waiting.")] = None,
+    overflow_to: Annotated[
+        str | None, typer.Option(help="Queue to overflow to (default: offline form).")
+    ] = None,
+    ageing: Annotated[
+        float | None, typer.Option(help="Seconds per priority step gained while waiting.")
+    ] = None,
     wrap_up: Annotated[float, typer.Option(help="After-contact work seconds.")] = 0.0,
-    hours: Annotated[str, typer.Option(help='Business hours JSON: {"timezone": "Europe/Paris", "spans": [{"weekday": 0, "opens": "09:00", "closes": "17:00"}]}')] = "",
+    hours: Annotated[
+        str,
+        typer.Option(
+            help="Business hours JSON, e.g. "
+            '{"timezone": "Europe/Paris", "spans": [{"weekday": 0, "opens": "09:00", "closes": "17:00"}]}'
+        ),
+    ] = "",
 ) -> None:
     """Add a queue."""
-    from contact_center.api.schemas import QueueCreate
     import msgspec
+
+    from contact_center.api.schemas import QueueCreate
 
     try:
         body = msgspec.convert(
             {
-                "id": queue_id, "name": name, "description": description, "strategy": strategy,
-                "skills": [x.strip() for x in skills.split(",") if x.strip()], "priority": priority,
-                "sl_target_s": sl_target, "offer_timeout_s": offer_timeout, "max_wait_s": max_wait,
-                "overflow_to": overflow_to, "ageing_s": ageing, "wrap_up_s": wrap_up,
+                "id": queue_id,
+                "name": name,
+                "description": description,
+                "strategy": strategy,
+                "skills": [x.strip() for x in skills.split(",") if x.strip()],
+                "priority": priority,
+                "sl_target_s": sl_target,
+                "offer_timeout_s": offer_timeout,
+                "max_wait_s": max_wait,
+                "overflow_to": overflow_to,
+                "ageing_s": ageing,
+                "wrap_up_s": wrap_up,
                 "hours": json.loads(hours) if hours else None,
             },
             QueueCreate,

@@ -21,7 +21,9 @@ from msgspec import Meta, Struct
 
 # --------------------------------------------------------------------------- shared types
 
-FrameId = Annotated[str, Meta(min_length=1, max_length=64, description="Client-chosen id, echoed in the ack.")]
+FrameId = Annotated[
+    str, Meta(min_length=1, max_length=64, description="Client-chosen id, echoed in the ack.")
+]
 ContactId = Annotated[str, Meta(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
 QueueId = Annotated[str, Meta(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")]
 Seq = Annotated[int, Meta(ge=0, description="Per-conversation sequence number.")]

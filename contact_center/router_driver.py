@@ -20,6 +20,7 @@ from collections.abc import Callable
 from typing import Any
 
 import msgspec
+from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from contact_center import protocol as p
@@ -229,9 +230,7 @@ class RouterDriver:
                 )
             )
         else:
-            self._send_agent(
-                command.agent_id, p.AgentStateEvent(state=view.state, until=view.wrap_up_until)
-            )
+            self._send_agent(command.agent_id, p.AgentStateEvent(state=view.state, until=view.wrap_up_until))
         for agent_id, _offered_at, payload in self._offers.values():
             if agent_id == command.agent_id:
                 self._bus.publish(agent_topic(agent_id), payload)
@@ -276,9 +275,7 @@ class RouterDriver:
             if entry.contact_id == contact_id:
                 self._conversations.publish(
                     contact_id,
-                    p.QueuePositionEvent(
-                        contact_id=contact_id, position=entry.position, eta_s=entry.eta_s
-                    ),
+                    p.QueuePositionEvent(contact_id=contact_id, position=entry.position, eta_s=entry.eta_s),
                 )
                 return
 
@@ -296,9 +293,7 @@ class RouterDriver:
                     self._waiting_meta[decision.contact_id] = (contact.name, contact.stage)
             self._conversations.publish(
                 decision.contact_id,
-                p.QueuePositionEvent(
-                    contact_id=decision.contact_id, position=decision.position, eta_s=None
-                ),
+                p.QueuePositionEvent(contact_id=decision.contact_id, position=decision.position, eta_s=None),
             )
         elif isinstance(decision, rev.QueuePosition):
             self._conversations.publish(
@@ -332,9 +327,7 @@ class RouterDriver:
         elif isinstance(decision, rev.Refused):
             self._send_agent(
                 decision.agent_id,
-                p.Refused(
-                    contact_id=decision.contact_id, action=decision.action, reason=decision.reason
-                ),
+                p.Refused(contact_id=decision.contact_id, action=decision.action, reason=decision.reason),
             )
         elif isinstance(decision, rev.ContactOverflowed):
             await self._overflow(decision, now)
@@ -434,7 +427,7 @@ class RouterDriver:
         )
         async with self._db.begin() as conn:
             await conn.execute(
-                AgentStateLog.__table__.insert().values(
+                insert(AgentStateLog).values(
                     agent_id=decision.agent_id, state=decision.state, reason=decision.reason, at=now
                 )
             )

@@ -53,8 +53,7 @@ class ReloadConfig:
 Command = AgentConnected | AgentDisconnected | PositionRequested | ReloadConfig
 RouterItem = Event | Command
 _COMMANDS: dict[str, type[Any]] = {
-    cls.__name__: cls
-    for cls in (AgentConnected, AgentDisconnected, PositionRequested, ReloadConfig)
+    cls.__name__: cls for cls in (AgentConnected, AgentDisconnected, PositionRequested, ReloadConfig)
 }
 
 

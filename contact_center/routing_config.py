@@ -14,8 +14,7 @@ def business_hours(raw: dict[str, Any] | None) -> BusinessHours | None:
     return BusinessHours(
         timezone=str(raw.get("timezone", "UTC")),
         spans=tuple(
-            OpeningSpan(int(s["weekday"]), str(s["opens"]), str(s["closes"]))
-            for s in raw.get("spans", ())
+            OpeningSpan(int(s["weekday"]), str(s["opens"]), str(s["closes"])) for s in raw.get("spans", ())
         ),
     )
 

@@ -75,9 +75,7 @@ class Services:
         self.conversations = Conversations(self.conversation_log, self.bus)
         self.domain = DomainEvents(self.bus)
         self.stage_rules = parse_rules(settings.stage_rules)
-        self.journey = JourneyRecorder(
-            self.db, self.visitors, self.stage_rules, settings.track_page_views
-        )
+        self.journey = JourneyRecorder(self.db, self.visitors, self.stage_rules, settings.track_page_views)
 
         self.router_input: RouterInput = self._router_input()
         self.actions = ContactActions(

@@ -12,9 +12,9 @@ import msgspec
 import yaml
 
 from contact_center import protocol as p
+from contact_center.api.openapi import openapi_document
 from contact_center.api.routes import ROUTES
 from contact_center.app import create_app
-from contact_center.api.openapi import openapi_document
 from contact_center.protocol_docs import AGENT_EVENTS, DOC_PATH, VISITOR_EVENTS, build_document, render
 from tests.support.server import server_settings
 
@@ -35,8 +35,8 @@ def test_channels_list_exactly_what_each_socket_accepts_and_sends() -> None:
         ("agent", p.AGENT_FRAMES, AGENT_EVENTS),
     ):
         keys = set(document["channels"][channel]["messages"])
-        assert {k[len("client."):] for k in keys if k.startswith("client.")} == set(allowed) | {"hello"}
-        assert {k[len("server."):] for k in keys if k.startswith("server.")} == set(events)
+        assert {k[len("client.") :] for k in keys if k.startswith("client.")} == set(allowed) | {"hello"}
+        assert {k[len("server.") :] for k in keys if k.startswith("server.")} == set(events)
     tags = {p.frame_tag(cls) for cls in p.SERVER_EVENTS}
     assert set(VISITOR_EVENTS) | set(AGENT_EVENTS) <= tags
 
@@ -67,7 +67,9 @@ def test_every_example_in_protocol_md_is_valid() -> None:
             try:
                 _server_decoder.decode(raw)
             except msgspec.ValidationError as server_error:
-                raise AssertionError(f"{raw}\nclient: {client_error.message}\nserver: {server_error}") from None
+                raise AssertionError(
+                    f"{raw}\nclient: {client_error.message}\nserver: {server_error}"
+                ) from None
 
 
 def test_openapi_documents_every_rest_route(tmp_path: Path) -> None:

@@ -97,4 +97,3 @@ class ApiRoute:
     status: int = 200
     query: Sequence[tuple[str, str, str]] = field(default_factory=tuple)  # (name, type, description)
     response_media: str = "application/json"
-

@@ -148,7 +148,7 @@ async def create_agent(request: Request) -> Response:
             display_name=body.display_name,
             skills=dict(body.skills),
             languages=list(body.languages),
-            capacity=dict(body.capacity),
+            capacity={str(k): v for k, v in body.capacity.items()},
             queues=list(body.queues),
         )
     except UserExists:
@@ -216,8 +216,10 @@ async def update_queue(request: Request) -> Response:
 def _may_read(identity: Identity, contact: Contact) -> bool:
     """Supervisors read everything; an agent reads what it handles or handled, and
     what waits in a queue (to take it)."""
-    return identity.at_least("supervisor") or contact.agent_id == identity.subject or (
-        contact.status in ("queued", "offline")
+    return (
+        identity.at_least("supervisor")
+        or contact.agent_id == identity.subject
+        or (contact.status in ("queued", "offline"))
     )
 
 
@@ -242,9 +244,7 @@ async def list_contacts(request: Request) -> Response:
     )
     return json_response(
         s.ContactList(
-            contacts=[
-                contact_summary(c, agent_name=await services.agent_name(c.agent_id)) for c in contacts
-            ]
+            contacts=[contact_summary(c, agent_name=await services.agent_name(c.agent_id)) for c in contacts]
         )
     )
 
@@ -303,35 +303,125 @@ async def health(request: Request) -> Response:
 _ = identity_of, p  # re-exported helpers used by other route modules
 
 ROUTES: list[ApiRoute] = [
-    ApiRoute("POST", "/api/auth/login", login, "Log in as an agent, supervisor or admin", "auth",
-             request=s.LoginRequest, response=s.LoginResponse),
+    ApiRoute(
+        "POST",
+        "/api/auth/login",
+        login,
+        "Log in as an agent, supervisor or admin",
+        "auth",
+        request=s.LoginRequest,
+        response=s.LoginResponse,
+    ),
     ApiRoute("GET", "/api/me", me, "Who the token belongs to", "auth", role="agent", response=s.UserOut),
-    ApiRoute("POST", "/api/visitor/token", visitor_token, "Get or renew a visitor token", "widget",
-             request=s.VisitorTokenRequest, response=s.VisitorTokenResponse),
-    ApiRoute("GET", "/api/widget/config", widget_config, "Queues, whether they are open and staffed",
-             "widget", response=s.WidgetConfig),
-    ApiRoute("POST", "/api/visitor/pageviews", page_views, "Record page views (journey)", "widget",
-             request=s.PageViewsRequest, status=204),
-    ApiRoute("GET", "/api/admin/agents", list_agents, "List agents", "admin", role="supervisor",
-             response=list[s.UserOut]),
-    ApiRoute("POST", "/api/admin/agents", create_agent, "Create an agent, supervisor or admin",
-             "admin", role="admin", request=s.AgentCreate, response=s.UserOut, status=201),
-    ApiRoute("PATCH", "/api/admin/agents/{agent_id}", update_agent, "Change an agent", "admin",
-             role="admin", request=s.AgentUpdate, response=s.UserOut),
-    ApiRoute("GET", "/api/admin/queues", list_queues, "List queues with live status", "admin",
-             role="agent", response=list[s.QueueOut]),
-    ApiRoute("POST", "/api/admin/queues", create_queue, "Create a queue", "admin", role="admin",
-             request=s.QueueCreate, response=s.QueueOut, status=201),
-    ApiRoute("PATCH", "/api/admin/queues/{queue_id}", update_queue, "Change a queue", "admin",
-             role="admin", request=s.QueueUpdate, response=s.QueueOut),
-    ApiRoute("GET", "/api/contacts", list_contacts, "List contacts", "contacts", role="agent",
-             response=s.ContactList,
-             query=(("status", "string", "queued, active, ended, abandoned or offline"),
-                    ("agent_id", "string", "only this agent's (supervisors)"),
-                    ("visitor_id", "string", "only this visitor's"),
-                    ("limit", "integer", "at most this many (1-500, default 100)"))),
-    ApiRoute("GET", "/api/contacts/{contact_id}", get_contact,
-             "A contact with its transcript, the visitor and earlier contacts", "contacts",
-             role="agent", response=s.ContactDetail),
+    ApiRoute(
+        "POST",
+        "/api/visitor/token",
+        visitor_token,
+        "Get or renew a visitor token",
+        "widget",
+        request=s.VisitorTokenRequest,
+        response=s.VisitorTokenResponse,
+    ),
+    ApiRoute(
+        "GET",
+        "/api/widget/config",
+        widget_config,
+        "Queues, whether they are open and staffed",
+        "widget",
+        response=s.WidgetConfig,
+    ),
+    ApiRoute(
+        "POST",
+        "/api/visitor/pageviews",
+        page_views,
+        "Record page views (journey)",
+        "widget",
+        request=s.PageViewsRequest,
+        status=204,
+    ),
+    ApiRoute(
+        "GET",
+        "/api/admin/agents",
+        list_agents,
+        "List agents",
+        "admin",
+        role="supervisor",
+        response=list[s.UserOut],
+    ),
+    ApiRoute(
+        "POST",
+        "/api/admin/agents",
+        create_agent,
+        "Create an agent, supervisor or admin",
+        "admin",
+        role="admin",
+        request=s.AgentCreate,
+        response=s.UserOut,
+        status=201,
+    ),
+    ApiRoute(
+        "PATCH",
+        "/api/admin/agents/{agent_id}",
+        update_agent,
+        "Change an agent",
+        "admin",
+        role="admin",
+        request=s.AgentUpdate,
+        response=s.UserOut,
+    ),
+    ApiRoute(
+        "GET",
+        "/api/admin/queues",
+        list_queues,
+        "List queues with live status",
+        "admin",
+        role="agent",
+        response=list[s.QueueOut],
+    ),
+    ApiRoute(
+        "POST",
+        "/api/admin/queues",
+        create_queue,
+        "Create a queue",
+        "admin",
+        role="admin",
+        request=s.QueueCreate,
+        response=s.QueueOut,
+        status=201,
+    ),
+    ApiRoute(
+        "PATCH",
+        "/api/admin/queues/{queue_id}",
+        update_queue,
+        "Change a queue",
+        "admin",
+        role="admin",
+        request=s.QueueUpdate,
+        response=s.QueueOut,
+    ),
+    ApiRoute(
+        "GET",
+        "/api/contacts",
+        list_contacts,
+        "List contacts",
+        "contacts",
+        role="agent",
+        response=s.ContactList,
+        query=(
+            ("status", "string", "queued, active, ended, abandoned or offline"),
+            ("agent_id", "string", "only this agent's (supervisors)"),
+            ("visitor_id", "string", "only this visitor's"),
+            ("limit", "integer", "at most this many (1-500, default 100)"),
+        ),
+    ),
+    ApiRoute(
+        "GET",
+        "/api/contacts/{contact_id}",
+        get_contact,
+        "A contact with its transcript, the visitor and earlier contacts",
+        "contacts",
+        role="agent",
+        response=s.ContactDetail,
+    ),
     ApiRoute("GET", "/healthz", health, "Liveness", "ops", response=s.Health),
 ]

@@ -154,9 +154,9 @@ class AgentSession(Session):
             submit(rev.ContactTaken(at=now, contact_id=frame.contact_id, agent_id=self.agent_id))
             self.ack(frame.id, contact_id=frame.contact_id)
         elif isinstance(frame, p.ContactEndFrame):
-            contact = await services.contacts.get(frame.contact_id)
-            if contact is not None and contact.status == "ended" and contact.agent_id == self.agent_id:
-                self.ack(frame.id, contact_id=contact.id, duplicate=True)
+            existing = await services.contacts.get(frame.contact_id)
+            if existing is not None and existing.status == "ended" and existing.agent_id == self.agent_id:
+                self.ack(frame.id, contact_id=existing.id, duplicate=True)
                 return
             contact = await self._held(frame.contact_id)
             await services.actions.end(contact, self._actor(), frame.disposition)
@@ -165,26 +165,28 @@ class AgentSession(Session):
             if self.replay_ack(frame.id):
                 return
             contact = await self._held(frame.contact_id)
-            await services.actions.transfer(contact, self._actor(), frame.to_queue, frame.to_agent, frame.note)
+            await services.actions.transfer(
+                contact, self._actor(), frame.to_queue, frame.to_agent, frame.note
+            )
             self.ack(frame.id, contact_id=contact.id)
         elif isinstance(frame, p.ContactWatch):
             if not self.identity.at_least("supervisor"):
                 raise FrameError("forbidden", "only supervisors can watch conversations", frame.id)
-            contact = await services.contacts.get(frame.contact_id)
-            if contact is None:
+            watched = await services.contacts.get(frame.contact_id)
+            if watched is None:
                 raise FrameError("not_found", "no such conversation", frame.id)
-            self.watching.add(contact.id)
-            last = await self.replay(contact.id, 0)
-            self.ack(frame.id, contact_id=contact.id, seq=last)
+            self.watching.add(watched.id)
+            last = await self.replay(watched.id, 0)
+            self.ack(frame.id, contact_id=watched.id, seq=last)
         elif isinstance(frame, p.WrapUpEnd):
             submit(rev.WrapUpEnded(at=now, agent_id=self.agent_id))
             self.ack(frame.id)
         elif isinstance(frame, p.Sync):
             if frame.contact_id not in self.assigned and frame.contact_id not in self.watching:
-                contact = await services.contacts.get(frame.contact_id)
+                handled = await services.contacts.get(frame.contact_id)
                 # Agents may re-read conversations they handled (the transcript).
-                if contact is None or (
-                    contact.agent_id != self.agent_id and not self.identity.at_least("supervisor")
+                if handled is None or (
+                    handled.agent_id != self.agent_id and not self.identity.at_least("supervisor")
                 ):
                     raise FrameError("forbidden", "not your conversation", frame.id)
             last = await self.replay(frame.contact_id, frame.after_seq)

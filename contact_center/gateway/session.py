@@ -69,9 +69,7 @@ class Session:
         return True
 
     async def replay(self, contact_id: str, after_seq: int) -> int:
-        return await self.services.conversations.replay(
-            self.conn, contact_id, after_seq, self._sync_lock
-        )
+        return await self.services.conversations.replay(self.conn, contact_id, after_seq, self._sync_lock)
 
     def now(self) -> float:
         return time.time()

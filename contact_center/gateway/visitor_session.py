@@ -136,4 +136,3 @@ class VisitorSession(Session):
             self.conn.send(p.Pong(id=frame.id, server_time=self.now()))
         else:  # pragma: no cover - allowed_frames keeps others out
             raise FrameError("forbidden", "not a visitor frame")
-

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from contact_center import protocol as p
@@ -38,7 +39,7 @@ class JourneyRecorder:
         )
         async with self._engine.begin() as conn:
             await conn.execute(
-                Touchpoint.__table__.insert().values(
+                insert(Touchpoint).values(
                     visitor_id=visitor_id,
                     kind="page_view",
                     channel="web",

@@ -39,9 +39,7 @@ def parse_rules(specs: Iterable[str]) -> list[StageRule]:
     return rules
 
 
-def resolve_stage(
-    declared: str, url: str, rules: Iterable[StageRule], inferred: str = ""
-) -> tuple[str, str]:
+def resolve_stage(declared: str, url: str, rules: Iterable[StageRule], inferred: str = "") -> tuple[str, str]:
     """(stage, how it was set: "declared" | "rule" | "inferred")."""
     if declared in STAGES:
         return declared, "declared"

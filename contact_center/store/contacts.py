@@ -151,9 +151,7 @@ class ContactStore:
 
     async def with_status(self, statuses: Sequence[str]) -> list[Contact]:
         async with AsyncSession(self._engine, expire_on_commit=False) as session:
-            stmt = select(Contact).where(Contact.status.in_(list(statuses))).order_by(
-                Contact.enqueued_at
-            )
+            stmt = select(Contact).where(Contact.status.in_(list(statuses))).order_by(Contact.enqueued_at)
             return list((await session.scalars(stmt)).all())
 
     async def search(
@@ -267,9 +265,7 @@ class ContactStore:
 
     async def move_queue(self, contact_id: str, queue_id: str) -> None:
         async with self._engine.begin() as conn:
-            await conn.execute(
-                update(Contact).where(Contact.id == contact_id).values(queue_id=queue_id)
-            )
+            await conn.execute(update(Contact).where(Contact.id == contact_id).values(queue_id=queue_id))
 
     async def set_data(self, contact_id: str, **values: Any) -> None:
         async with self._engine.begin() as conn:
@@ -302,8 +298,4 @@ class ContactStore:
 
 
 async def _row(conn: AsyncConnection, contact_id: str) -> Any:
-    return (
-        (await conn.execute(select(Contact.__table__).where(Contact.id == contact_id)))
-        .mappings()
-        .one()
-    )
+    return (await conn.execute(select(Contact.__table__).where(Contact.id == contact_id))).mappings().one()

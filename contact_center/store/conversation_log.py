@@ -105,8 +105,7 @@ class ConversationLog:
         """Write what is pending, then stop."""
         if self._task is None:
             return
-        while not self._queue.empty():
-            await asyncio.sleep(0.01)
+        await self._queue.join()
         self._task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await self._task
@@ -154,17 +153,13 @@ class ConversationLog:
     async def last_seq(self, contact_id: str) -> int:
         async with self._engine.connect() as conn:
             value = await conn.scalar(
-                select(func.max(ConversationEvent.seq)).where(
-                    ConversationEvent.contact_id == contact_id
-                )
+                select(func.max(ConversationEvent.seq)).where(ConversationEvent.contact_id == contact_id)
             )
         seq = int(value or 0)
         self._last_seq.raise_to(contact_id, seq)
         return seq
 
-    async def history(
-        self, contact_id: str, after_seq: int = 0, limit: int = 1000
-    ) -> list[StoredEvent]:
+    async def history(self, contact_id: str, after_seq: int = 0, limit: int = 1000) -> list[StoredEvent]:
         """Events after ``after_seq`` in seq order (what a reconnecting client missed)."""
         stmt = (
             select(_TABLE)
@@ -190,6 +185,9 @@ class ConversationLog:
                 for pending in batch:
                     if not pending.future.done():
                         pending.future.set_exception(exc)
+            finally:
+                for _ in batch:
+                    self._queue.task_done()
 
     async def _flush(self, batch: list[_Pending]) -> None:
         todo = batch
@@ -247,7 +245,7 @@ class ConversationLog:
             for p in batch
         ]
         stmt = (
-            insert(_TABLE)
+            insert(ConversationEvent)
             .on_conflict_do_nothing()
             .returning(ConversationEvent.contact_id, ConversationEvent.seq)
         )

@@ -34,13 +34,9 @@ class VisitorStore:
             "first_utm_content": page.get("utm_content", ""),
         }
         async with self._engine.begin() as conn:
-            result = await conn.execute(
-                self._insert(Visitor.__table__).values(first).on_conflict_do_nothing()
-            )
+            result = await conn.execute(self._insert(Visitor).values(first).on_conflict_do_nothing())
             if not result.rowcount:
-                await conn.execute(
-                    update(Visitor).where(Visitor.id == visitor_id).values(last_seen_at=now)
-                )
+                await conn.execute(update(Visitor).where(Visitor.id == visitor_id).values(last_seen_at=now))
 
     async def set_contact_details(self, visitor_id: str, name: str, email: str) -> None:
         values: dict[str, Any] = {"name": name}

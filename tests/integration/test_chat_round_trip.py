@@ -18,8 +18,13 @@ async def test_chat_round_trip(server: LiveServer) -> None:
     visitor = await WsClient.connect(server.ws_url + "/ws/visitor", server.visitor_token())
     await visitor.wait_type("welcome")
     ack = await visitor.request(
-        {"type": "chat.start", "queue": "sales", "name": "Vera", "message": "Hello?",
-         "page": {"url": "http://shop.test/pricing", "stage": "consideration"}}
+        {
+            "type": "chat.start",
+            "queue": "sales",
+            "name": "Vera",
+            "message": "Hello?",
+            "page": {"url": "http://shop.test/pricing", "stage": "consideration"},
+        }
     )
     contact_id = ack["contact_id"]
 
@@ -43,7 +48,11 @@ async def test_chat_round_trip(server: LiveServer) -> None:
     detail = server.api("GET", f"/api/contacts/{contact_id}", admin).json()
     assert detail["contact"]["csat"] == 5
     assert [e["kind"] for e in detail["transcript"]] == [
-        "chat.message", "contact.joined", "chat.message", "contact.ended", "contact.rated"
+        "chat.message",
+        "contact.joined",
+        "chat.message",
+        "contact.ended",
+        "contact.rated",
     ]
     await agent.close()
     await visitor.close()

@@ -29,8 +29,11 @@ async def _agent(server: LiveServer, token: str, record: dict[str, Any], done: a
             await client.request({"type": "chat.message", "contact_id": contact_id, "body": f"a{i}"})
         for i in range(MESSAGES):
             await client.wait_for(
-                lambda e: e["type"] == "chat.message" and e["contact_id"] == contact_id
-                and e["body"] == f"v{i}", timeout=30, since=since,
+                lambda e, body=f"v{i}": (
+                    e["type"] == "chat.message" and e["contact_id"] == contact_id and e["body"] == body
+                ),
+                timeout=30,
+                since=since,
             )
         await client.request({"type": "contact.end", "contact_id": contact_id, "disposition": "resolved"})
         active.discard(contact_id)
@@ -93,14 +96,21 @@ async def test_twenty_visitors_three_agents(server: LiveServer) -> None:
     for result in results:
         contact_id = result["contact_id"]
         # The visitor saw the agent's messages once each, in order, with rising seqs.
-        from_agent = [e for e in result["events"] if e["type"] == "chat.message" and e["sender"]["kind"] == "agent"]
+        from_agent = [
+            e for e in result["events"] if e["type"] == "chat.message" and e["sender"]["kind"] == "agent"
+        ]
         assert [e["body"] for e in from_agent] == [f"a{i}" for i in range(MESSAGES)]
         seqs = [e["seq"] for e in result["events"] if e.get("contact_id") == contact_id and "seq" in e]
         assert seqs == sorted(set(seqs)), "no duplicate or out-of-order seq on the visitor side"
         # The agent saw the visitor's messages once each, in order.
         agent_events = next(r["events"] for r in records if contact_id in r["served"])
-        from_visitor = [e["body"] for e in agent_events if e["type"] == "chat.message"
-                        and e["contact_id"] == contact_id and e["sender"]["kind"] == "visitor"]
+        from_visitor = [
+            e["body"]
+            for e in agent_events
+            if e["type"] == "chat.message"
+            and e["contact_id"] == contact_id
+            and e["sender"]["kind"] == "visitor"
+        ]
         assert from_visitor == [f"v{i}" for i in range(MESSAGES)]
         # And the stored transcript agrees.
         transcript = server.api("GET", f"/api/contacts/{contact_id}", admin).json()["transcript"]

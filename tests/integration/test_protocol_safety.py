@@ -33,9 +33,21 @@ async def test_bad_frames_get_errors_and_the_socket_stays_up(server: LiveServer,
         ('["a", "list"]', "invalid_frame", None),
         (json.dumps({"type": "no.such.type", "id": "x1"}), "unknown_type", "x1"),
         (json.dumps({"type": "chat.message", "id": "x2", "contact_id": contact_id}), "invalid_frame", "x2"),
-        (json.dumps({"type": "chat.message", "id": "x3", "contact_id": contact_id, "body": ""}), "invalid_frame", "x3"),
-        (json.dumps({"type": "chat.message", "id": "x4", "contact_id": contact_id, "body": "b" * 4001}), "invalid_frame", "x4"),
-        (json.dumps({"type": "chat.rate", "id": "x5", "contact_id": contact_id, "rating": 9}), "invalid_frame", "x5"),
+        (
+            json.dumps({"type": "chat.message", "id": "x3", "contact_id": contact_id, "body": ""}),
+            "invalid_frame",
+            "x3",
+        ),
+        (
+            json.dumps({"type": "chat.message", "id": "x4", "contact_id": contact_id, "body": "b" * 4001}),
+            "invalid_frame",
+            "x4",
+        ),
+        (
+            json.dumps({"type": "chat.rate", "id": "x5", "contact_id": contact_id, "rating": 9}),
+            "invalid_frame",
+            "x5",
+        ),
         (json.dumps({"type": "offer.accept", "id": "x6", "contact_id": contact_id}), "forbidden", "x6"),
         (json.dumps({"type": "hello", "token": "again"}), "invalid_frame", None),
     ]
@@ -57,14 +69,18 @@ async def test_repeated_frame_id_is_applied_once(server: LiveServer, help_queue:
     await visitor.send(frame)
     first = await visitor.wait_type("ack", id="same-id")
     await visitor.send(frame)
-    second = await visitor.wait_for(lambda e: e["type"] == "ack" and e["id"] == "same-id" and e.get("duplicate"))
+    second = await visitor.wait_for(
+        lambda e: e["type"] == "ack" and e["id"] == "same-id" and e.get("duplicate")
+    )
     assert first["seq"] == second["seq"]
     detail = server.api("GET", f"/api/contacts/{contact_id}", help_queue).json()
     assert [e["body"] for e in detail["transcript"] if e["kind"] == "chat.message"] == ["once"]
     await visitor.close()
 
 
-async def test_visitor_cannot_reach_another_visitors_conversation(server: LiveServer, help_queue: str) -> None:
+async def test_visitor_cannot_reach_another_visitors_conversation(
+    server: LiveServer, help_queue: str
+) -> None:
     alice, alice_contact = await _visitor_with_chat(server, "Alice")
     await alice.request({"type": "chat.message", "contact_id": alice_contact, "body": "my secret"})
     mallory = await WsClient.connect(server.ws_url + "/ws/visitor", server.visitor_token())

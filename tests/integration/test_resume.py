@@ -20,7 +20,9 @@ async def _setup(server: LiveServer) -> tuple[str, WsClient, WsClient, str, str]
     visitor_token = server.visitor_token()
     visitor = await WsClient.connect(server.ws_url + "/ws/visitor", visitor_token)
     await visitor.wait_type("welcome")
-    contact_id = (await visitor.request({"type": "chat.start", "queue": "support", "name": "Rae"}))["contact_id"]
+    contact_id = (await visitor.request({"type": "chat.start", "queue": "support", "name": "Rae"}))[
+        "contact_id"
+    ]
     offer = await agent.wait_type("offer")
     await agent.request({"type": "offer.accept", "contact_id": offer["contact"]["id"]})
     await visitor.wait_type("contact.joined")
@@ -44,7 +46,9 @@ async def test_visitor_resumes_after_a_drop(server: LiveServer) -> None:
         await agent.request({"type": "chat.message", "contact_id": contact_id, "body": f"while away {i}"})
 
     back = await WsClient.connect(
-        server.ws_url + "/ws/visitor", visitor_token, resume=[{"contact_id": contact_id, "after_seq": last_seen}]
+        server.ws_url + "/ws/visitor",
+        visitor_token,
+        resume=[{"contact_id": contact_id, "after_seq": last_seen}],
     )
     welcome = await back.wait_type("welcome")
     assert [c["id"] for c in welcome["contacts"]] == [contact_id]
@@ -72,17 +76,23 @@ async def test_agent_resumes_and_a_resent_frame_is_not_doubled(server: LiveServe
     last_seen = max(seq for seq, _ in _conversation(agent.events, contact_id))
     # The agent's socket dies right after sending a frame: did it arrive?  The client
     # cannot know, so it resends the same id after reconnecting.
-    await agent.send({"type": "chat.message", "id": "maybe-lost", "contact_id": contact_id, "body": "once only"})
+    await agent.send(
+        {"type": "chat.message", "id": "maybe-lost", "contact_id": contact_id, "body": "once only"}
+    )
     await agent.close()
     await visitor.request({"type": "chat.message", "contact_id": contact_id, "body": "are you there?"})
 
     again = await WsClient.connect(
-        server.ws_url + "/ws/agent", server.login("ann"), resume=[{"contact_id": contact_id, "after_seq": last_seen}]
+        server.ws_url + "/ws/agent",
+        server.login("ann"),
+        resume=[{"contact_id": contact_id, "after_seq": last_seen}],
     )
     welcome = await again.wait_type("welcome")
     assert [c["id"] for c in welcome["contacts"]] == [contact_id]
     await again.wait_for(lambda e: e.get("body") == "are you there?")
-    await again.send({"type": "chat.message", "id": "maybe-lost", "contact_id": contact_id, "body": "once only"})
+    await again.send(
+        {"type": "chat.message", "id": "maybe-lost", "contact_id": contact_id, "body": "once only"}
+    )
     ack = await again.wait_type("ack", id="maybe-lost")
     assert ack.get("duplicate") is True
 

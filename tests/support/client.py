@@ -4,6 +4,7 @@ acks and collect events."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import json
 from typing import Any
@@ -74,10 +75,8 @@ class WsClient:
             if remaining <= 0:
                 raise ProtocolError(f"timed out; last events: {self.events[-5:]}")
             self._new.clear()
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._new.wait(), remaining)
-            except TimeoutError:
-                pass
 
     async def wait_type(self, kind: str, timeout: float = 10.0, **match: Any) -> dict[str, Any]:
         return await self.wait_for(
@@ -90,7 +89,10 @@ class WsClient:
         start = len(self.events)
         await self.send(frame)
         reply = await self.wait_for(
-            lambda e: e.get("type") in ("ack", "error") and (e.get("id") == frame["id"] or e.get("ref") == frame["id"]),
+            lambda e: (
+                e.get("type") in ("ack", "error")
+                and (e.get("id") == frame["id"] or e.get("ref") == frame["id"])
+            ),
             timeout,
             since=start,
         )

@@ -94,7 +94,9 @@ class LiveServer:
         assert response.status_code == 201, response.text
         return dict(response.json())
 
-    def add_agent(self, token: str, username: str, password: str = "agent-password", **fields: Any) -> dict[str, Any]:
+    def add_agent(
+        self, token: str, username: str, password: str = "agent-password", **fields: Any
+    ) -> dict[str, Any]:
         response = self.api(
             "POST", "/api/admin/agents", token, json={"username": username, "password": password, **fields}
         )

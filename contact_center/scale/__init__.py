@@ -1,0 +1,2 @@
+"""What several processes need to work as one: the Redis routing log, the router
+lease, cluster presence."""

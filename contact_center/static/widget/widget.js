@@ -1,0 +1,1507 @@
+/*
+ * Northwind contact-centre chat widget.
+ *
+ * Embed with one tag (on any origin listed in the server's allowed origins):
+ *
+ *   <script src="https://support.example.com/widget.js" data-stage="consideration" async></script>
+ *
+ * The server origin is taken from this script's own src, so the widget talks to the
+ * server it was loaded from (REST over fetch, the socket over ws(s)://).  Everything
+ * renders inside a Shadow DOM root whose stylesheet is loaded from the same server, so
+ * the host page's CSS cannot reach in and ours cannot leak out.
+ *
+ * Protocol (contact_center/protocol.py): hello(+resume) -> welcome, then replayed
+ * conversation events (deduplicated and ordered by seq), acks for frames with an id,
+ * and live events.  Unacked frames are resent with the SAME id after a reconnect (the
+ * server applies a repeated id once).  All user-provided text goes into the DOM as
+ * text nodes, never as markup.
+ */
+(function () {
+  "use strict";
+
+  if (window.__northwindChatWidget) return; // included twice: keep the first
+  window.__northwindChatWidget = true;
+
+  // ------------------------------------------------------------------ where we come from
+  const script =
+    document.currentScript ||
+    Array.from(document.getElementsByTagName("script")).find((s) => /\/widget\.js(\?|$)/.test(s.src));
+  if (!script || !script.src) return;
+  const ORIGIN = new URL(script.src, location.href).origin;
+  const WS_URL = ORIGIN.replace(/^http/, "ws") + "/ws/visitor";
+  const STAGES = ["awareness", "consideration", "decision", "purchase", "retention"];
+  const STAGE = STAGES.includes(script.dataset.stage) ? script.dataset.stage : "";
+  const BRAND = script.dataset.title || "Northwind Bikes";
+  const STORE_KEY = "nwcc.widget.v1";
+  const OPEN_KEY = "nwcc.widget.open";
+  const MAX_CACHED_EVENTS = 300;
+  const CONVERSATION_TYPES = new Set([
+    "chat.message",
+    "contact.joined",
+    "contact.transferred",
+    "contact.ended",
+    "contact.rated",
+  ]);
+
+  // ------------------------------------------------------------------ small helpers
+  const clip = (s, n) => (typeof s === "string" ? s.slice(0, n) : "");
+  let idCounter = 0;
+  function newId(prefix) {
+    idCounter += 1;
+    const rnd = Math.random().toString(36).slice(2, 10);
+    return `${prefix}-${Date.now().toString(36)}-${rnd}${idCounter}`;
+  }
+
+  function safeStorage(kind) {
+    try {
+      const s = window[kind];
+      const probe = "__nwcc_probe";
+      s.setItem(probe, "1");
+      s.removeItem(probe);
+      return s;
+    } catch (_e) {
+      const mem = new Map();
+      return {
+        getItem: (k) => (mem.has(k) ? mem.get(k) : null),
+        setItem: (k, v) => mem.set(k, String(v)),
+        removeItem: (k) => mem.delete(k),
+      };
+    }
+  }
+  const local = safeStorage("localStorage");
+  const session = safeStorage("sessionStorage");
+
+  function readJSON(storage, key, fallback) {
+    try {
+      const raw = storage.getItem(key);
+      return raw ? JSON.parse(raw) : fallback;
+    } catch (_e) {
+      return fallback;
+    }
+  }
+
+  function fmtTime(at) {
+    if (!at) return "";
+    return new Date(at * 1000).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+  }
+
+  function fmtOpening(at) {
+    if (!at) return "";
+    const d = new Date(at * 1000);
+    const now = new Date();
+    const sameDay = d.toDateString() === now.toDateString();
+    const time = d.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+    if (sameDay) return `today at ${time}`;
+    return `${d.toLocaleDateString([], { weekday: "long" })} at ${time}`;
+  }
+
+  /** DOM builder: text children become text nodes, so data is never parsed as HTML. */
+  function h(tag, props, ...children) {
+    const el = document.createElement(tag);
+    if (props) {
+      for (const [key, value] of Object.entries(props)) {
+        if (value === null || value === undefined || value === false) continue;
+        if (key === "class") el.className = value;
+        else if (key === "text") el.textContent = value;
+        else if (key.startsWith("on") && typeof value === "function") el.addEventListener(key.slice(2), value);
+        else if (key === "value" || key === "checked" || key === "disabled" || key === "selected") el[key] = value;
+        else el.setAttribute(key, value === true ? "" : String(value));
+      }
+    }
+    for (const child of children.flat(Infinity)) {
+      if (child === null || child === undefined || child === false) continue;
+      el.append(child instanceof Node ? child : String(child));
+    }
+    return el;
+  }
+
+  const SVG_NS = "http://www.w3.org/2000/svg";
+  const ICONS = {
+    chat: "M4 5.5A2.5 2.5 0 0 1 6.5 3h11A2.5 2.5 0 0 1 20 5.5v8a2.5 2.5 0 0 1-2.5 2.5H10l-4.2 3.6A.5.5 0 0 1 5 19.2V16h0A2.5 2.5 0 0 1 4 13.5z",
+    close: "M6 6l12 12M18 6L6 18",
+    minus: "M5 12h14",
+    send: "M4 12l16-8-6 16-2.5-6.5z",
+    star: "M12 3.5l2.6 5.3 5.9.9-4.3 4.1 1 5.8L12 16.9l-5.2 2.7 1-5.8-4.3-4.1 5.9-.9z",
+    check: "M5 12.5l4.5 4.5L19 7.5",
+    mail: "M4 6h16v12H4zM4 7l8 6 8-6",
+  };
+  function icon(name, cls) {
+    const svg = document.createElementNS(SVG_NS, "svg");
+    svg.setAttribute("viewBox", "0 0 24 24");
+    svg.setAttribute("aria-hidden", "true");
+    svg.setAttribute("focusable", "false");
+    svg.setAttribute("class", "icon " + (cls || "icon-" + name));
+    const path = document.createElementNS(SVG_NS, "path");
+    path.setAttribute("d", ICONS[name]);
+    svg.append(path);
+    return svg;
+  }
+
+  // ------------------------------------------------------------------ state
+  const saved = readJSON(local, STORE_KEY, {});
+  const state = {
+    token: local.getItem(STORE_KEY + ".token") || "",
+    visitorId: "",
+    config: null,
+    configError: false,
+    ws: null,
+    socketState: "idle", // idle | connecting | open | closed
+    welcomed: false,
+    attempt: 0,
+    reconnectTimer: null,
+    pageViewSent: false,
+    stopped: false,
+    convs: new Map(),
+    current: saved.current || null,
+    name: saved.name || "",
+    email: saved.email || "",
+    dismissed: new Set(saved.dismissed || []),
+    // Frames with an id that the server has not acknowledged yet (resent on reconnect).
+    unacked: new Map(),
+    // Visitor messages not yet seen back from the server, by frame id (persisted).
+    outbox: new Map((saved.outbox || []).map((m) => [m.id, m])),
+    startPending: null, // the chat.start frame while waiting for its ack
+    offline: null, // {reason, nextOpen, prefill} when the offline form is forced
+    offlineSent: null, // {name} after an offline message was stored
+    open: session.getItem(OPEN_KEY) === "1",
+    notice: "",
+    typingSentAt: 0,
+    typingOn: false,
+    typingTimer: null,
+    agentTypingTimer: null,
+    confirmEnd: false,
+    rating: 0,
+    ratingSent: new Set(),
+  };
+
+  function convFromCache(id, cached) {
+    const conv = newConv(id);
+    for (const ev of cached.events || []) conv.events.set(ev.seq, ev);
+    conv.lastSeq = cached.lastSeq || 0;
+    conv.contig = cached.contig || 0;
+    conv.seenSeq = cached.seenSeq || 0;
+    conv.agentDeliveredSeq = cached.agentDeliveredSeq || 0;
+    conv.agentReadSeq = cached.agentReadSeq || 0;
+    conv.summary = cached.summary || null;
+    conv.status = (cached.summary && cached.summary.status) || "queued";
+    return conv;
+  }
+
+  function newConv(id) {
+    return {
+      id,
+      events: new Map(),
+      lastSeq: 0,
+      contig: 0,
+      seenSeq: 0,
+      receiptSentDelivered: 0,
+      receiptSentRead: 0,
+      agentDeliveredSeq: 0,
+      agentReadSeq: 0,
+      summary: null,
+      status: "queued",
+      position: null,
+      eta: null,
+      agentTyping: false,
+      agentName: "",
+      rated: null,
+      syncing: false,
+    };
+  }
+
+  for (const [id, cached] of Object.entries(saved.convs || {})) {
+    state.convs.set(id, convFromCache(id, cached));
+  }
+
+  let saveTimer = null;
+  function save() {
+    if (saveTimer) return;
+    saveTimer = setTimeout(() => {
+      saveTimer = null;
+      const convs = {};
+      for (const conv of state.convs.values()) {
+        const events = sortedEvents(conv).slice(-MAX_CACHED_EVENTS);
+        convs[conv.id] = {
+          events,
+          lastSeq: conv.lastSeq,
+          contig: contiguousSeq(conv),
+          seenSeq: conv.seenSeq,
+          agentDeliveredSeq: conv.agentDeliveredSeq,
+          agentReadSeq: conv.agentReadSeq,
+          summary: conv.summary,
+        };
+      }
+      try {
+        local.setItem(
+          STORE_KEY,
+          JSON.stringify({
+            current: state.current,
+            name: state.name,
+            email: state.email,
+            dismissed: Array.from(state.dismissed).slice(-50),
+            outbox: Array.from(state.outbox.values()),
+            convs,
+          }),
+        );
+      } catch (_e) {
+        /* storage full or blocked: the server still has the history */
+      }
+    }, 50);
+  }
+
+  function sortedEvents(conv) {
+    return Array.from(conv.events.values()).sort((a, b) => a.seq - b.seq);
+  }
+
+  // ------------------------------------------------------------------ page info
+  function pageInfo() {
+    const params = new URLSearchParams(location.search);
+    const info = {
+      url: clip(location.href, 2048),
+      title: clip(document.title, 256),
+      referrer: clip(document.referrer, 2048),
+    };
+    if (STAGE) info.stage = STAGE;
+    for (const key of ["utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content"]) {
+      const value = params.get(key);
+      if (value) info[key] = clip(value, 256);
+    }
+    return info;
+  }
+
+  // ------------------------------------------------------------------ REST
+  async function api(method, path, body) {
+    const response = await fetch(ORIGIN + path, {
+      method,
+      headers: body ? { "content-type": "application/json" } : undefined,
+      body: body ? JSON.stringify(body) : undefined,
+      credentials: "omit",
+      mode: "cors",
+    });
+    if (!response.ok) throw new Error(`${method} ${path}: ${response.status}`);
+    return response.status === 204 ? null : response.json();
+  }
+
+  async function renewToken() {
+    const data = await api("POST", "/api/visitor/token", { token: state.token });
+    state.token = data.token;
+    state.visitorId = data.visitor_id;
+    local.setItem(STORE_KEY + ".token", data.token);
+  }
+
+  async function loadConfig() {
+    try {
+      state.config = await api("GET", "/api/widget/config");
+      state.configError = false;
+    } catch (_e) {
+      state.configError = true;
+    }
+    render();
+  }
+
+  // ------------------------------------------------------------------ socket
+  function connect() {
+    if (state.stopped) return;
+    clearTimeout(state.reconnectTimer);
+    state.reconnectTimer = null;
+    if (state.ws && (state.ws.readyState === WebSocket.OPEN || state.ws.readyState === WebSocket.CONNECTING)) return;
+    state.socketState = "connecting";
+    state.welcomed = false;
+    let ws;
+    try {
+      ws = new WebSocket(WS_URL);
+    } catch (_e) {
+      scheduleReconnect();
+      return;
+    }
+    state.ws = ws;
+    ws.addEventListener("open", () => {
+      const resume = [];
+      for (const conv of state.convs.values()) {
+        resume.push({ contact_id: conv.id, after_seq: contiguousSeq(conv) });
+      }
+      ws.send(JSON.stringify({ type: "hello", token: state.token, resume }));
+    });
+    ws.addEventListener("message", (msg) => {
+      let event;
+      try {
+        event = JSON.parse(msg.data);
+      } catch (_e) {
+        return;
+      }
+      if (ws !== state.ws) return;
+      onEvent(event);
+    });
+    ws.addEventListener("close", (ev) => {
+      if (ws !== state.ws) return;
+      state.ws = null;
+      state.socketState = "closed";
+      state.welcomed = false;
+      clearInterval(state.pingTimer);
+      render();
+      if (ev.code === 4401) {
+        // The token expired or the key changed: get a new one, then come back.
+        renewToken().then(scheduleReconnect, scheduleReconnect);
+        return;
+      }
+      if (ev.code === 4403) {
+        state.stopped = true; // this site may not use the chat; do not hammer the server
+        toast("Chat is not available on this site.");
+        return;
+      }
+      scheduleReconnect(ev.code === 4429 ? 5 : 0);
+    });
+  }
+
+  function scheduleReconnect(extraAttempts) {
+    if (state.stopped || state.reconnectTimer) return;
+    state.attempt = Math.min(state.attempt + 1 + (extraAttempts || 0), 10);
+    const base = Math.min(15000, 400 * 2 ** (state.attempt - 1));
+    const delay = base * (0.75 + Math.random() * 0.5);
+    state.reconnectTimer = setTimeout(() => {
+      state.reconnectTimer = null;
+      connect();
+    }, delay);
+  }
+
+  function reconnectNow() {
+    if (state.stopped) return;
+    if (!state.ws) {
+      clearTimeout(state.reconnectTimer);
+      state.reconnectTimer = null;
+      connect();
+    }
+  }
+
+  function rawSend(frame) {
+    if (state.ws && state.ws.readyState === WebSocket.OPEN && state.welcomed) {
+      state.ws.send(JSON.stringify(frame));
+      return true;
+    }
+    return false;
+  }
+
+  /** A frame with an id: remembered until acked, resent (same id) after reconnects. */
+  function request(frame) {
+    if (!frame.id) frame.id = newId(frame.type.replace(".", ""));
+    state.unacked.set(frame.id, frame);
+    rawSend(frame);
+    return frame.id;
+  }
+
+  function contiguousSeq(conv) {
+    // Resume after the last seq we hold without a gap (events start at seq 1; older
+    // events may have been trimmed from the cache, so we keep the high-water mark).
+    while (conv.events.has(conv.contig + 1)) conv.contig += 1;
+    return conv.contig;
+  }
+
+  // ------------------------------------------------------------------ events
+  function onEvent(event) {
+    switch (event.type) {
+      case "welcome":
+        onWelcome(event);
+        break;
+      case "ack":
+        onAck(event);
+        break;
+      case "error":
+        onError(event);
+        break;
+      case "chat.typing":
+        if (event.by === "agent") {
+          const conv = state.convs.get(event.contact_id);
+          if (!conv) break;
+          conv.agentTyping = !!event.typing;
+          if (event.name) conv.agentName = event.name;
+          clearTimeout(state.agentTypingTimer);
+          if (conv.agentTyping) {
+            state.agentTypingTimer = setTimeout(() => {
+              conv.agentTyping = false;
+              render();
+            }, 8000);
+          }
+          render();
+        }
+        break;
+      case "chat.receipt":
+        if (event.by === "agent") {
+          const conv = state.convs.get(event.contact_id);
+          if (!conv) break;
+          if (event.state === "read") conv.agentReadSeq = Math.max(conv.agentReadSeq, event.seq);
+          conv.agentDeliveredSeq = Math.max(conv.agentDeliveredSeq, event.seq);
+          save();
+          render();
+        }
+        break;
+      case "queue.position": {
+        const conv = ensureConv(event.contact_id);
+        conv.position = event.position;
+        conv.eta = event.eta_s === undefined ? null : event.eta_s;
+        render();
+        break;
+      }
+      case "contact.overflowed":
+        onOverflow(event);
+        break;
+      case "pong":
+        break;
+      default:
+        if (CONVERSATION_TYPES.has(event.type) && typeof event.seq === "number") {
+          addConversationEvent(event);
+        }
+    }
+  }
+
+  function ensureConv(id) {
+    let conv = state.convs.get(id);
+    if (!conv) {
+      conv = newConv(id);
+      state.convs.set(id, conv);
+    }
+    return conv;
+  }
+
+  function onWelcome(event) {
+    state.welcomed = true;
+    state.socketState = "open";
+    state.attempt = 0;
+    state.visitorId = event.user_id;
+    if (!state.name && event.name) state.name = event.name;
+    const listed = new Set();
+    for (const summary of event.contacts || []) {
+      listed.add(summary.id);
+      const conv = ensureConv(summary.id);
+      if (contiguousSeq(conv) > (summary.last_seq || 0)) {
+        // Our cache is ahead of the server (a reset database): start over.
+        conv.events.clear();
+        conv.lastSeq = 0;
+        conv.contig = 0;
+      }
+      conv.summary = summary;
+      conv.status = summary.status;
+      conv.agentName = summary.agent_name || conv.agentName;
+      conv.agentReadSeq = Math.max(conv.agentReadSeq, summary.agent_read_seq || 0);
+      conv.agentDeliveredSeq = Math.max(conv.agentDeliveredSeq, conv.agentReadSeq);
+      if (summary.csat) conv.rated = summary.csat;
+      conv.receiptSentDelivered = Math.max(conv.receiptSentDelivered, summary.visitor_read_seq || 0);
+      conv.receiptSentRead = Math.max(conv.receiptSentRead, summary.visitor_read_seq || 0);
+    }
+    // Conversations the server no longer lists are over and old: forget them.
+    for (const id of Array.from(state.convs.keys())) {
+      if (!listed.has(id)) state.convs.delete(id);
+    }
+    for (const [id, msg] of state.outbox) {
+      if (!listed.has(msg.contact_id)) state.outbox.delete(id);
+    }
+    for (const [id, frame] of state.unacked) {
+      if (frame.contact_id && !listed.has(frame.contact_id)) state.unacked.delete(id);
+    }
+    if (state.current && !state.convs.has(state.current)) state.current = null;
+    if (!state.current) state.current = pickCurrent(event.contacts || []);
+    // Resend what the server has not acknowledged, in the order it was sent.
+    for (const frame of state.unacked.values()) rawSend(frame);
+    for (const msg of state.outbox.values()) {
+      if (!state.unacked.has(msg.id)) {
+        const frame = { type: "chat.message", id: msg.id, contact_id: msg.contact_id, body: msg.body };
+        state.unacked.set(msg.id, frame);
+        rawSend(frame);
+      }
+    }
+    if (!state.pageViewSent && (!state.config || state.config.track_page_views !== false)) {
+      state.pageViewSent = true;
+      rawSend({ type: "page.view", page: pageInfo() });
+    }
+    clearInterval(state.pingTimer);
+    state.pingTimer = setInterval(() => rawSend({ type: "ping" }), 25000);
+    save();
+    render();
+  }
+
+  function pickCurrent(contacts) {
+    const open = contacts.filter((c) => c.status === "queued" || c.status === "active");
+    if (open.length) return open[open.length - 1].id;
+    const closed = contacts.filter(
+      (c) => (c.status === "ended" || c.status === "abandoned") && !state.dismissed.has(c.id),
+    );
+    return closed.length ? closed[closed.length - 1].id : null;
+  }
+
+  function addConversationEvent(event) {
+    const conv = ensureConv(event.contact_id);
+    if (conv.events.has(event.seq)) return; // duplicate (replay overlapping live)
+    const expected = contiguousSeq(conv) + 1;
+    conv.events.set(event.seq, event);
+    conv.lastSeq = Math.max(conv.lastSeq, event.seq);
+    if (event.seq > expected && !conv.syncing && state.welcomed) {
+      // A gap: ask for what we missed.
+      conv.syncing = true;
+      rawSend({ type: "sync", contact_id: conv.id, after_seq: expected - 1, id: newId("sync") });
+    }
+    switch (event.type) {
+      case "chat.message":
+        if (event.sender && event.sender.kind === "visitor" && event.client_id) {
+          state.outbox.delete(event.client_id);
+          state.unacked.delete(event.client_id);
+        }
+        if (event.sender && event.sender.kind === "agent") {
+          conv.agentTyping = false;
+          scheduleReceipts();
+        }
+        break;
+      case "contact.joined":
+        if (conv.status === "queued") conv.status = "active";
+        conv.agentName = event.agent_name || conv.agentName;
+        conv.position = null;
+        break;
+      case "contact.transferred":
+        if (conv.status === "active") conv.status = "queued";
+        conv.agentTyping = false;
+        break;
+      case "contact.ended":
+        if (conv.status === "queued" || conv.status === "active") {
+          conv.status = hasJoined(conv) ? "ended" : "abandoned";
+        }
+        conv.agentTyping = false;
+        conv.position = null;
+        for (const [id, msg] of state.outbox) if (msg.contact_id === conv.id) state.outbox.delete(id);
+        if (state.current === conv.id) state.confirmEnd = false;
+        break;
+      case "contact.rated":
+        conv.rated = event.rating;
+        break;
+      default:
+        break;
+    }
+    // A conversation we did not know about (started in another tab) becomes current
+    // when we show nothing else.
+    if (!state.current && (conv.status === "queued" || conv.status === "active")) state.current = conv.id;
+    save();
+    render();
+  }
+
+  function hasJoined(conv) {
+    if (conv.summary && conv.summary.answered_at) return true;
+    for (const ev of conv.events.values()) if (ev.type === "contact.joined") return true;
+    return false;
+  }
+
+  function onAck(event) {
+    const frame = state.unacked.get(event.id);
+    state.unacked.delete(event.id);
+    if (!frame) {
+      if (event.contact_id && state.convs.has(event.contact_id)) {
+        state.convs.get(event.contact_id).syncing = false;
+      }
+      return;
+    }
+    switch (frame.type) {
+      case "chat.start":
+        state.startPending = null;
+        if (event.contact_id) {
+          ensureConv(event.contact_id);
+          state.current = event.contact_id;
+        }
+        break;
+      case "chat.message": {
+        const msg = state.outbox.get(frame.id);
+        if (msg) msg.seq = event.seq; // sent; the echo with its seq replaces it
+        break;
+      }
+      case "offline.message":
+        state.offlineSent = { name: frame.name };
+        state.offline = null;
+        break;
+      case "chat.rate":
+        if (state.convs.has(frame.contact_id)) state.convs.get(frame.contact_id).rated = frame.rating;
+        break;
+      default:
+        break;
+    }
+    save();
+    render();
+  }
+
+  function onError(event) {
+    const frame = event.ref ? state.unacked.get(event.ref) : null;
+    if (frame) {
+      state.unacked.delete(event.ref);
+      if (frame.type === "chat.start") {
+        state.startPending = null;
+        if (event.code === "closed") {
+          state.offline = { reason: "closed", prefill: { name: frame.name, email: frame.email, message: frame.message }, queue: frame.queue };
+          loadConfig();
+        }
+      } else if (frame.type === "chat.message") {
+        const msg = state.outbox.get(frame.id);
+        if (msg) msg.failed = event.code;
+      } else if (frame.type === "sync") {
+        for (const conv of state.convs.values()) conv.syncing = false;
+      }
+    }
+    toast(friendlyError(event));
+    save();
+    render();
+  }
+
+  function friendlyError(event) {
+    switch (event.code) {
+      case "closed":
+        return "This conversation has ended.";
+      case "rate_limited":
+        return "You're sending messages very quickly — please slow down.";
+      case "not_found":
+        return "That conversation could not be found.";
+      case "invalid_frame":
+        return "That message could not be sent.";
+      default:
+        return event.message ? String(event.message).slice(0, 160) : "Something went wrong.";
+    }
+  }
+
+  function onOverflow(event) {
+    const conv = ensureConv(event.contact_id);
+    if (event.to_queue) {
+      conv.position = null;
+      state.notice = "We've passed your chat to another team who can help sooner.";
+      render();
+      return;
+    }
+    conv.status = "offline";
+    conv.position = null;
+    const own = sortedEvents(conv)
+      .filter((e) => e.type === "chat.message" && e.sender && e.sender.kind === "visitor")
+      .map((e) => e.body);
+    state.offline = {
+      reason: event.reason,
+      nextOpen: event.next_open || null,
+      queue: conv.summary ? conv.summary.queue_id : null,
+      prefill: {
+        name: (conv.summary && conv.summary.name) || state.name,
+        email: (conv.summary && conv.summary.email) || state.email,
+        message: own.join("\n"),
+      },
+    };
+    state.dismissed.add(conv.id);
+    if (state.current === conv.id) state.current = null;
+    save();
+    loadConfig();
+  }
+
+  // ------------------------------------------------------------------ receipts & typing
+  let receiptTimer = null;
+  function scheduleReceipts() {
+    if (receiptTimer) return;
+    receiptTimer = setTimeout(() => {
+      receiptTimer = null;
+      flushReceipts();
+    }, 60);
+  }
+
+  function lastAgentSeq(conv) {
+    let seq = 0;
+    for (const ev of conv.events.values()) {
+      if (ev.type === "chat.message" && ev.sender && ev.sender.kind === "agent" && ev.seq > seq) seq = ev.seq;
+    }
+    return seq;
+  }
+
+  function visible() {
+    return state.open && document.visibilityState === "visible";
+  }
+
+  function flushReceipts() {
+    if (!state.welcomed) return;
+    for (const conv of state.convs.values()) {
+      if (conv.status !== "active" && conv.status !== "queued") continue;
+      const seq = lastAgentSeq(conv);
+      if (!seq) continue;
+      if (seq > conv.receiptSentDelivered) {
+        if (rawSend({ type: "chat.receipt", contact_id: conv.id, seq, state: "delivered" })) {
+          conv.receiptSentDelivered = seq;
+        }
+      }
+      if (visible() && conv.id === state.current && seq > conv.receiptSentRead) {
+        if (rawSend({ type: "chat.receipt", contact_id: conv.id, seq, state: "read" })) {
+          conv.receiptSentRead = seq;
+        }
+      }
+    }
+    markSeen();
+  }
+
+  function markSeen() {
+    const conv = state.current ? state.convs.get(state.current) : null;
+    if (conv && visible()) {
+      const seq = lastAgentSeq(conv);
+      if (seq > conv.seenSeq) {
+        conv.seenSeq = seq;
+        save();
+        renderBubble();
+      }
+    }
+  }
+
+  function typingInput() {
+    const conv = currentConv();
+    if (!conv || (conv.status !== "active" && conv.status !== "queued")) return;
+    const now = Date.now();
+    if (!state.typingOn || now - state.typingSentAt > 4000) {
+      if (rawSend({ type: "chat.typing", contact_id: conv.id, typing: true })) {
+        state.typingOn = true;
+        state.typingSentAt = now;
+      }
+    }
+    clearTimeout(state.typingTimer);
+    state.typingTimer = setTimeout(stopTyping, 3000);
+  }
+
+  function stopTyping() {
+    clearTimeout(state.typingTimer);
+    state.typingTimer = null;
+    if (!state.typingOn) return;
+    state.typingOn = false;
+    const conv = currentConv();
+    if (conv) rawSend({ type: "chat.typing", contact_id: conv.id, typing: false });
+  }
+
+  // ------------------------------------------------------------------ actions
+  function currentConv() {
+    return state.current ? state.convs.get(state.current) || null : null;
+  }
+
+  function startChat(queue, name, email, message) {
+    state.name = name;
+    state.email = email;
+    const frame = { type: "chat.start", id: newId("start"), queue, name, page: pageInfo() };
+    if (email) frame.email = email;
+    if (message) frame.message = message;
+    state.startPending = frame;
+    state.notice = "";
+    request(frame);
+    if (!state.ws) reconnectNow();
+    save();
+    render();
+  }
+
+  function sendMessage(body) {
+    const conv = currentConv();
+    if (!conv) return;
+    stopTyping();
+    const id = newId("msg");
+    const msg = { id, contact_id: conv.id, body, at: Date.now() / 1000 };
+    state.outbox.set(id, msg);
+    request({ type: "chat.message", id, contact_id: conv.id, body });
+    if (!state.ws) reconnectNow();
+    save();
+    render();
+  }
+
+  function endChat() {
+    const conv = currentConv();
+    if (!conv) return;
+    state.confirmEnd = false;
+    stopTyping();
+    request({ type: "chat.end", contact_id: conv.id });
+    render();
+  }
+
+  function rate(rating, comment) {
+    const conv = currentConv();
+    if (!conv) return;
+    const frame = { type: "chat.rate", contact_id: conv.id, rating };
+    if (comment) frame.comment = comment;
+    state.ratingSent.add(conv.id);
+    request(frame);
+    render();
+  }
+
+  function newChat() {
+    if (state.current) state.dismissed.add(state.current);
+    state.current = null;
+    state.offline = null;
+    state.offlineSent = null;
+    state.notice = "";
+    state.rating = 0;
+    save();
+    loadConfig();
+    render();
+    focusFirst();
+  }
+
+  function sendOffline(queue, name, email, message) {
+    state.name = name;
+    state.email = email;
+    const frame = { type: "offline.message", queue, name, message, page: pageInfo() };
+    if (email) frame.email = email;
+    request(frame);
+    if (!state.ws) reconnectNow();
+    save();
+    render();
+  }
+
+  // ------------------------------------------------------------------ DOM
+  const host = document.createElement("div");
+  host.id = "northwind-chat-widget";
+  host.style.display = "none"; // until our stylesheet has loaded (no unstyled flash)
+  const root = host.attachShadow({ mode: "open" });
+  const link = h("link", { rel: "stylesheet", href: ORIGIN + "/static/widget/widget.css" });
+  link.addEventListener("load", () => {
+    host.style.display = "";
+  });
+  link.addEventListener("error", () => {
+    host.style.display = "";
+  });
+
+  const badge = h("span", { class: "badge", "aria-hidden": "true", hidden: true });
+  const bubble = h(
+    "button",
+    {
+      class: "bubble",
+      type: "button",
+      "aria-label": "Open chat",
+      "aria-expanded": "false",
+      "aria-controls": "nwcc-panel",
+      onclick: () => setOpen(!state.open),
+    },
+    icon("chat", "icon-chat"),
+    icon("close", "icon-close"),
+    badge,
+  );
+
+  const headerTitle = h("div", { class: "title", id: "nwcc-title", text: BRAND });
+  const headerSub = h("div", { class: "subtitle", "aria-live": "polite" });
+  const endButton = h(
+    "button",
+    { class: "header-btn end-btn", type: "button", onclick: () => { state.confirmEnd = true; render(); } },
+    "End chat",
+  );
+  const minimizeButton = h(
+    "button",
+    { class: "header-btn icon-btn", type: "button", "aria-label": "Minimise chat", onclick: () => setOpen(false) },
+    icon("minus"),
+  );
+  const avatar = h("div", { class: "avatar", "aria-hidden": "true" });
+  const header = h(
+    "header",
+    { class: "panel-header" },
+    avatar,
+    h("div", { class: "heading" }, headerTitle, headerSub),
+    endButton,
+    minimizeButton,
+  );
+  const body = h("div", { class: "panel-body" });
+  const toasts = h("div", { class: "toasts", role: "status", "aria-live": "assertive" });
+  const panel = h(
+    "section",
+    {
+      class: "panel",
+      id: "nwcc-panel",
+      role: "dialog",
+      "aria-labelledby": "nwcc-title",
+      "aria-modal": "false",
+      hidden: true,
+    },
+    header,
+    body,
+    h("footer", { class: "panel-footer" }, "Secure chat · Northwind Support"),
+  );
+  panel.addEventListener("keydown", (e) => {
+    if (e.key === "Escape") {
+      e.stopPropagation();
+      setOpen(false);
+    }
+  });
+  root.append(link, h("div", { class: "widget" }, panel, toasts, bubble));
+
+  function mount() {
+    document.body.append(host);
+  }
+  if (document.body) mount();
+  else document.addEventListener("DOMContentLoaded", mount);
+
+  function setOpen(open) {
+    state.open = open;
+    session.setItem(OPEN_KEY, open ? "1" : "0");
+    render();
+    if (open) {
+      if (!currentConv() && !state.startPending) loadConfig();
+      flushReceipts();
+      focusFirst();
+    } else {
+      bubble.focus();
+    }
+  }
+
+  function focusFirst() {
+    requestAnimationFrame(() => {
+      const target =
+        body.querySelector("[data-autofocus]") ||
+        body.querySelector("textarea:not([disabled]), input:not([disabled]), button:not([disabled])");
+      if (target && state.open) target.focus({ preventScroll: true });
+    });
+  }
+
+  let toastTimer = null;
+  function toast(text) {
+    toasts.replaceChildren(h("div", { class: "toast" }, text));
+    clearTimeout(toastTimer);
+    toastTimer = setTimeout(() => toasts.replaceChildren(), 4500);
+  }
+
+  // ------------------------------------------------------------------ rendering
+  let renderedView = "";
+  let renderQueued = false;
+  function render() {
+    if (renderQueued) return;
+    renderQueued = true;
+    queueMicrotask(() => {
+      renderQueued = false;
+      renderNow();
+    });
+  }
+
+  function view() {
+    if (state.offlineSent) return "offline-sent";
+    if (state.offline) return "offline";
+    if (currentConv() || state.startPending) return "chat";
+    if (!state.config) return state.configError ? "unavailable" : "loading";
+    if (availableQueues().length === 0) return "offline";
+    return "prechat";
+  }
+
+  function availableQueues() {
+    return (state.config ? state.config.queues : []).filter((q) => q.open && q.online);
+  }
+
+  function renderBubble() {
+    bubble.setAttribute("aria-expanded", state.open ? "true" : "false");
+    bubble.setAttribute("aria-label", state.open ? "Close chat" : "Open chat");
+    bubble.classList.toggle("is-open", state.open);
+    let unread = 0;
+    const conv = currentConv();
+    if (conv && !state.open) {
+      for (const ev of conv.events.values()) {
+        if (ev.type === "chat.message" && ev.sender && ev.sender.kind === "agent" && ev.seq > conv.seenSeq) unread += 1;
+      }
+    }
+    badge.hidden = unread === 0;
+    badge.textContent = unread > 9 ? "9+" : String(unread);
+    if (unread) bubble.setAttribute("aria-label", `Open chat (${unread} unread)`);
+  }
+
+  function renderNow() {
+    renderBubble();
+    panel.hidden = !state.open;
+    const v = view();
+    const conv = currentConv();
+    // Header
+    const agent = conv && conv.status === "active" ? conv.agentName : "";
+    avatar.textContent = agent ? agent.trim().charAt(0).toUpperCase() : "N";
+    avatar.classList.toggle("is-agent", !!agent);
+    headerTitle.textContent = agent || BRAND;
+    headerSub.textContent = subtitle(v, conv);
+    endButton.hidden = !(v === "chat" && conv && (conv.status === "active" || conv.status === "queued"));
+    panel.dataset.view = v;
+
+    if (v === "chat") {
+      renderChat(conv);
+    } else if (v !== renderedView) {
+      // Forms are rebuilt only when the view changes (keeps what the visitor typed).
+      body.replaceChildren(buildView(v));
+      if (state.open) focusFirst();
+    } else if (v === "offline" || v === "prechat") {
+      refreshQueueOptions();
+    }
+    renderedView = v;
+  }
+
+  function subtitle(v, conv) {
+    if (state.socketState !== "open" && (v === "chat" || state.startPending)) return "Reconnecting…";
+    if (v === "chat" && conv) {
+      if (conv.status === "active") return "Online now";
+      if (conv.status === "queued") return "Waiting for the next available person";
+      return "Conversation ended";
+    }
+    if (v === "offline" || v === "offline-sent") return "We'll reply by email";
+    return "We usually reply in a few minutes";
+  }
+
+  function buildView(v) {
+    if (v === "loading") return h("div", { class: "center muted" }, h("div", { class: "spinner", "aria-hidden": "true" }), "Connecting…");
+    if (v === "unavailable") {
+      return h(
+        "div",
+        { class: "center" },
+        h("p", { class: "muted" }, "Chat is unavailable right now."),
+        h("button", { class: "btn secondary", type: "button", onclick: loadConfig }, "Try again"),
+      );
+    }
+    if (v === "prechat") return buildPrechat();
+    if (v === "offline") return buildOffline();
+    if (v === "offline-sent") return buildOfflineSent();
+    return h("div");
+  }
+
+  function field(label, input, hint) {
+    return h("label", { class: "field" }, h("span", { class: "label" }, label, hint ? h("span", { class: "hint" }, hint) : null), input);
+  }
+
+  function queueSelect(queues, selected, name) {
+    const select = h("select", { name: name || "queue", required: true, class: "input" });
+    fillQueueOptions(select, queues, selected);
+    return select;
+  }
+
+  function fillQueueOptions(select, queues, selected) {
+    const current = selected || select.value;
+    select.replaceChildren(
+      ...queues.map((q) => {
+        const opt = h("option", { value: q.id }, q.name || q.id);
+        if (q.id === current) opt.selected = true;
+        return opt;
+      }),
+    );
+  }
+
+  function refreshQueueOptions() {
+    const select = body.querySelector("select[name=queue]");
+    if (!select) return;
+    if (renderedView === "prechat") {
+      const queues = availableQueues();
+      if (queues.length) fillQueueOptions(select, queues);
+    }
+    const note = body.querySelector(".opening-note");
+    if (note) note.textContent = openingText();
+  }
+
+  function buildPrechat() {
+    const queues = availableQueues();
+    const name = h("input", { class: "input", name: "name", required: true, maxlength: 128, autocomplete: "name", value: state.name, "data-autofocus": true });
+    const email = h("input", { class: "input", name: "email", type: "email", maxlength: 256, autocomplete: "email", value: state.email });
+    const topic = queueSelect(queues, null);
+    const message = h("textarea", { class: "input", name: "message", rows: 3, maxlength: 4000, placeholder: "Tell us a little about what you need" });
+    const form = h(
+      "form",
+      { class: "form prechat", novalidate: true },
+      h("div", { class: "intro" }, h("h2", { class: "intro-title" }, "Hi there 👋"), h("p", { class: "muted" }, "Questions about a bike, sizing or your order? Chat with our team.")),
+      field("Your name", name),
+      field("Email", email, "optional"),
+      queues.length > 1 ? field("Topic", topic) : null,
+      field("How can we help?", message, "optional"),
+      h("p", { class: "form-error", role: "alert" }),
+      h("button", { class: "btn primary block", type: "submit" }, "Start chat"),
+    );
+    form.addEventListener("submit", (e) => {
+      e.preventDefault();
+      const error = form.querySelector(".form-error");
+      const nameValue = name.value.trim();
+      if (!nameValue) {
+        error.textContent = "Please tell us your name.";
+        name.focus();
+        return;
+      }
+      if (email.value && !email.checkValidity()) {
+        error.textContent = "That email address does not look right.";
+        email.focus();
+        return;
+      }
+      const queueId = queues.length > 1 ? topic.value : queues[0] && queues[0].id;
+      const chosen = (state.config.queues || []).find((q) => q.id === queueId);
+      if (!chosen || !chosen.open || !chosen.online) {
+        state.offline = {
+          reason: chosen && !chosen.open ? "closed" : "no_agents",
+          nextOpen: chosen ? chosen.next_open : null,
+          queue: queueId,
+          prefill: { name: nameValue, email: email.value.trim(), message: message.value.trim() },
+        };
+        render();
+        return;
+      }
+      startChat(queueId, nameValue, email.value.trim(), message.value.trim());
+    });
+    return form;
+  }
+
+  function openingText() {
+    const info = state.offline || {};
+    let queue = null;
+    const queues = state.config ? state.config.queues : [];
+    if (info.queue) queue = queues.find((q) => q.id === info.queue);
+    let nextOpen = info.nextOpen || (queue && !queue.open ? queue.next_open : null);
+    if (!nextOpen && queues.length && queues.every((q) => !q.open)) {
+      nextOpen = Math.min(...queues.map((q) => q.next_open || Infinity));
+      if (!Number.isFinite(nextOpen)) nextOpen = null;
+    }
+    if (nextOpen) return `We're closed right now — we open again ${fmtOpening(nextOpen)}.`;
+    if (info.reason === "max_wait") return "Sorry for the wait — everyone is still busy.";
+    return "No one is available to chat right now.";
+  }
+
+  function buildOffline() {
+    const prefill = (state.offline && state.offline.prefill) || {};
+    const queues = state.config ? state.config.queues : [];
+    const name = h("input", { class: "input", name: "name", required: true, maxlength: 128, autocomplete: "name", value: prefill.name || state.name, "data-autofocus": true });
+    const email = h("input", { class: "input", name: "email", type: "email", maxlength: 256, autocomplete: "email", value: prefill.email || state.email, required: true });
+    const topic = queueSelect(queues, state.offline && state.offline.queue);
+    const message = h("textarea", { class: "input", name: "message", rows: 4, maxlength: 4000, required: true, value: prefill.message || "" });
+    const form = h(
+      "form",
+      { class: "form offline-form", novalidate: true },
+      h(
+        "div",
+        { class: "intro" },
+        h("div", { class: "intro-icon", "aria-hidden": "true" }, icon("mail")),
+        h("h2", { class: "intro-title" }, "Leave us a message"),
+        h("p", { class: "muted opening-note" }, openingText()),
+        h("p", { class: "muted" }, "Leave your details and we'll get back to you by email."),
+      ),
+      field("Your name", name),
+      field("Email", email),
+      queues.length > 1 ? field("Topic", topic) : null,
+      field("Message", message),
+      h("p", { class: "form-error", role: "alert" }),
+      h("button", { class: "btn primary block", type: "submit" }, "Send message"),
+    );
+    form.addEventListener("submit", (e) => {
+      e.preventDefault();
+      const error = form.querySelector(".form-error");
+      if (!name.value.trim()) {
+        error.textContent = "Please tell us your name.";
+        name.focus();
+        return;
+      }
+      if (!email.value.trim() || !email.checkValidity()) {
+        error.textContent = "We need a valid email address to reply.";
+        email.focus();
+        return;
+      }
+      if (!message.value.trim()) {
+        error.textContent = "Please write a message.";
+        message.focus();
+        return;
+      }
+      const queueId = queues.length > 1 ? topic.value : (queues[0] && queues[0].id) || (state.offline && state.offline.queue);
+      if (!queueId) {
+        error.textContent = "Messages cannot be left right now.";
+        return;
+      }
+      form.querySelector("button[type=submit]").disabled = true;
+      sendOffline(queueId, name.value.trim(), email.value.trim(), message.value.trim());
+    });
+    return form;
+  }
+
+  function buildOfflineSent() {
+    const first = (state.offlineSent.name || "").split(" ")[0];
+    return h(
+      "div",
+      { class: "center thanks" },
+      h("div", { class: "big-check", "aria-hidden": "true" }, icon("check")),
+      h("h2", { class: "intro-title" }, first ? `Thanks, ${first}!` : "Thanks!"),
+      h("p", { class: "muted" }, "We've got your message and will reply by email as soon as we can."),
+      h("button", { class: "btn secondary", type: "button", onclick: newChat, "data-autofocus": true }, "Done"),
+    );
+  }
+
+  // The chat view is built once per conversation and updated in place.
+  let chatDom = null;
+  function buildChatDom() {
+    const list = h("ol", { class: "messages", "aria-label": "Conversation", "aria-live": "polite", "aria-relevant": "additions" });
+    const waiting = h("div", { class: "waiting", role: "status" });
+    const notice = h("div", { class: "notice", role: "status" });
+    const typing = h("div", { class: "typing", "aria-live": "polite" });
+    const input = h("textarea", {
+      class: "composer-input",
+      rows: 1,
+      maxlength: 4000,
+      placeholder: "Write a message…",
+      "aria-label": "Message",
+      "data-autofocus": true,
+    });
+    const sendBtn = h("button", { class: "send-btn", type: "submit", "aria-label": "Send message" }, icon("send"));
+    const composer = h("form", { class: "composer" }, input, sendBtn);
+    composer.addEventListener("submit", (e) => {
+      e.preventDefault();
+      const text = input.value.trim();
+      if (!text) return;
+      input.value = "";
+      autosize(input);
+      sendMessage(text.slice(0, 4000));
+      input.focus();
+    });
+    input.addEventListener("keydown", (e) => {
+      if (e.key === "Enter" && !e.shiftKey && !e.isComposing) {
+        e.preventDefault();
+        composer.requestSubmit();
+      }
+    });
+    input.addEventListener("input", () => {
+      autosize(input);
+      if (input.value.trim()) typingInput();
+      else stopTyping();
+    });
+    input.addEventListener("blur", stopTyping);
+    const confirm = h(
+      "div",
+      { class: "confirm", role: "alertdialog", "aria-label": "End this chat?" },
+      h("span", null, "End this chat?"),
+      h("button", { class: "btn danger small", type: "button", onclick: endChat }, "End chat"),
+      h("button", { class: "btn secondary small", type: "button", onclick: () => { state.confirmEnd = false; render(); } }, "Cancel"),
+    );
+    const closing = h("div", { class: "closing" });
+    const scroller = h("div", { class: "scroller" }, waiting, list, typing, closing);
+    const el = h("div", { class: "chat" }, notice, confirm, scroller, composer);
+    return { el, list, waiting, notice, typing, input, composer, confirm, closing, scroller, convId: null, closingKey: "" };
+  }
+
+  function autosize(input) {
+    input.style.height = "auto";
+    input.style.height = Math.min(input.scrollHeight, 120) + "px";
+  }
+
+  function renderChat(conv) {
+    if (!chatDom || renderedView !== "chat") {
+      chatDom = buildChatDom();
+      body.replaceChildren(chatDom.el);
+      if (state.open) focusFirst();
+    }
+    const d = chatDom;
+    const nearBottom = d.scroller.scrollHeight - d.scroller.scrollTop - d.scroller.clientHeight < 80;
+
+    d.confirm.hidden = !state.confirmEnd;
+    d.notice.hidden = !state.notice;
+    d.notice.textContent = state.notice;
+
+    // Waiting banner
+    const waitingNow = !conv || conv.status === "queued";
+    d.waiting.hidden = !waitingNow;
+    if (waitingNow) {
+      const parts = [];
+      if (!conv) parts.push(h("strong", null, "Starting your chat…"));
+      else if (conv.position) {
+        parts.push(h("strong", null, `Waiting — you are number ${conv.position}`));
+        if (conv.eta !== null && conv.eta !== undefined) {
+          parts.push(h("span", null, ` (about ${Math.max(1, Math.round(conv.eta / 60))} min)`));
+        }
+      } else parts.push(h("strong", null, "Waiting for the next available person…"));
+      d.waiting.replaceChildren(h("div", { class: "pulse", "aria-hidden": "true" }), h("div", { class: "waiting-text" }, ...parts));
+    }
+
+    // Messages
+    const items = [];
+    if (conv) {
+      const lastOwn = lastOwnSeq(conv);
+      for (const ev of sortedEvents(conv)) items.push(renderEvent(conv, ev, lastOwn));
+      for (const msg of state.outbox.values()) {
+        if (msg.contact_id === conv.id) items.push(renderPending(msg));
+      }
+    } else if (state.startPending && state.startPending.message) {
+      items.push(renderPending({ id: state.startPending.id, body: state.startPending.message, at: Date.now() / 1000 }));
+    }
+    d.list.replaceChildren(...items);
+
+    // Typing indicator
+    const typing = conv && conv.agentTyping && conv.status === "active";
+    d.typing.hidden = !typing;
+    if (typing) {
+      d.typing.replaceChildren(
+        h("span", { class: "dots", "aria-hidden": "true" }, h("i"), h("i"), h("i")),
+        h("span", { class: "typing-text" }, `${conv.agentName || "Agent"} is typing…`),
+      );
+    }
+
+    // Composer or closing card
+    const open = !conv || conv.status === "queued" || conv.status === "active";
+    d.composer.hidden = !open;
+    const wasDisabled = d.input.disabled;
+    d.input.disabled = !conv;
+    if (wasDisabled && conv && state.open) focusFirstIn(d.composer);
+    const closingKey = open ? "" : closingState(conv);
+    d.closing.hidden = open;
+    if (closingKey !== d.closingKey) {
+      d.closingKey = closingKey;
+      d.closing.replaceChildren(...(open ? [] : buildClosing(conv, closingKey)));
+      if (!open && state.open) focusFirstIn(d.closing);
+    }
+    if (nearBottom || d.convId !== (conv && conv.id)) d.scroller.scrollTop = d.scroller.scrollHeight;
+    d.convId = conv && conv.id;
+    if (conv) markSeen();
+  }
+
+  function focusFirstIn(container) {
+    requestAnimationFrame(() => {
+      const target = container.querySelector("[data-autofocus], textarea, button");
+      if (target) target.focus({ preventScroll: true });
+    });
+  }
+
+  function lastOwnSeq(conv) {
+    let seq = 0;
+    for (const ev of conv.events.values()) {
+      if (ev.type === "chat.message" && ev.sender && ev.sender.kind === "visitor" && ev.seq > seq) seq = ev.seq;
+    }
+    return seq;
+  }
+
+  function renderEvent(conv, ev, lastOwn) {
+    if (ev.type === "chat.message") {
+      const mine = ev.sender && ev.sender.kind === "visitor";
+      const system = ev.sender && ev.sender.kind === "system";
+      if (system) return h("li", { class: "event" }, ev.body);
+      const meta = h("div", { class: "meta" }, h("time", null, fmtTime(ev.at)));
+      if (mine) meta.append(receiptMark(conv, ev.seq, ev.seq === lastOwn));
+      return h(
+        "li",
+        { class: "msg " + (mine ? "mine" : "theirs"), "data-seq": ev.seq },
+        !mine ? h("div", { class: "sender" }, (ev.sender && ev.sender.name) || "Agent") : null,
+        h("div", { class: "text" }, ev.body),
+        meta,
+      );
+    }
+    if (ev.type === "contact.joined") return h("li", { class: "event" }, `${ev.agent_name || "An agent"} joined the chat`);
+    if (ev.type === "contact.transferred") return h("li", { class: "event" }, "You're being transferred — please stay with us");
+    if (ev.type === "contact.ended") {
+      return h("li", { class: "event" }, ev.by === "visitor" ? "You ended the chat" : "The chat has ended");
+    }
+    if (ev.type === "contact.rated") return h("li", { class: "event" }, `You rated this chat ${ev.rating} out of 5`);
+    return h("li", { class: "event" });
+  }
+
+  function receiptMark(conv, seq, isLast) {
+    let label = "Sent";
+    let mark = "✓";
+    let cls = "sent";
+    if (seq <= conv.agentReadSeq) {
+      label = "Read";
+      mark = "Read";
+      cls = "read";
+    } else if (seq <= conv.agentDeliveredSeq) {
+      label = "Delivered";
+      mark = "✓✓";
+      cls = "delivered";
+    }
+    return h("span", { class: "receipt " + cls + (isLast ? " last" : ""), title: label, "aria-label": label }, mark);
+  }
+
+  function renderPending(msg) {
+    const status = msg.failed
+      ? h("span", { class: "receipt failed", title: "Not sent" }, "Not sent")
+      : msg.seq
+        ? h("span", { class: "receipt sent", title: "Sent", "aria-label": "Sent" }, "✓")
+        : h("span", { class: "receipt sending", title: "Sending", "aria-label": "Sending" }, "Sending…");
+    return h(
+      "li",
+      { class: "msg mine pending", "data-client-id": msg.id },
+      h("div", { class: "text" }, msg.body),
+      h("div", { class: "meta" }, h("time", null, fmtTime(msg.at)), status),
+    );
+  }
+
+  function closingState(conv) {
+    if (conv.rated || state.ratingSent.has(conv.id)) return conv.rated ? "thanks" : "rating-sent";
+    if (conv.status === "ended" && hasJoined(conv)) return "rate";
+    return "ended";
+  }
+
+  function buildClosing(conv, key) {
+    const again = h("button", { class: "btn secondary", type: "button", onclick: newChat }, "Start a new chat");
+    if (key === "thanks" || key === "rating-sent") {
+      return [
+        h(
+          "div",
+          { class: "card thanks" },
+          h("div", { class: "big-check", "aria-hidden": "true" }, icon("check")),
+          h("h3", null, "Thank you for your feedback!"),
+          h("p", { class: "muted" }, "Have a great ride. We're here if you need anything else."),
+          again,
+        ),
+      ];
+    }
+    if (key === "ended") {
+      return [h("div", { class: "card" }, h("p", { class: "muted" }, "This conversation has ended."), again)];
+    }
+    // Rating prompt
+    let chosen = 0;
+    const stars = [];
+    const group = h("div", { class: "stars", role: "radiogroup", "aria-label": "Rate this chat from 1 to 5 stars" });
+    const comment = h("textarea", { class: "input", rows: 2, maxlength: 2000, placeholder: "Anything we could do better? (optional)", "aria-label": "Comment" });
+    const submit = h("button", { class: "btn primary block", type: "submit", disabled: true }, "Send rating");
+    const paint = (n) => stars.forEach((s, i) => s.classList.toggle("on", i < n));
+    for (let i = 1; i <= 5; i += 1) {
+      const star = h(
+        "button",
+        {
+          class: "star",
+          type: "button",
+          role: "radio",
+          "aria-checked": "false",
+          "aria-label": `${i} star${i > 1 ? "s" : ""}`,
+          "data-rating": i,
+          onclick: () => {
+            chosen = i;
+            stars.forEach((s, j) => s.setAttribute("aria-checked", j === i - 1 ? "true" : "false"));
+            paint(i);
+            submit.disabled = false;
+          },
+          onmouseenter: () => paint(i),
+          onmouseleave: () => paint(chosen),
+        },
+        icon("star"),
+      );
+      stars.push(star);
+      group.append(star);
+    }
+    group.addEventListener("keydown", (e) => {
+      if (e.key === "ArrowRight" || e.key === "ArrowLeft") {
+        e.preventDefault();
+        const next = Math.min(5, Math.max(1, (chosen || 0) + (e.key === "ArrowRight" ? 1 : -1)));
+        stars[next - 1].click();
+        stars[next - 1].focus();
+      }
+    });
+    const form = h(
+      "form",
+      { class: "card rating" },
+      h("h3", null, "How did we do?"),
+      h("p", { class: "muted" }, `Rate your chat${conv.agentName ? " with " + conv.agentName : ""}`),
+      group,
+      comment,
+      submit,
+      h("button", { class: "btn link", type: "button", onclick: newChat }, "Skip"),
+    );
+    form.addEventListener("submit", (e) => {
+      e.preventDefault();
+      if (!chosen) return;
+      submit.disabled = true;
+      rate(chosen, comment.value.trim().slice(0, 2000));
+    });
+    return [form];
+  }
+
+  // ------------------------------------------------------------------ lifecycle
+  document.addEventListener("visibilitychange", () => {
+    if (document.visibilityState === "visible") {
+      flushReceipts();
+      reconnectNow();
+    }
+  });
+  window.addEventListener("online", reconnectNow);
+  window.addEventListener("pagehide", stopTyping);
+
+  // Render what we remember at once (a reloaded page shows its conversation before the
+  // socket is back), then renew the token and connect.
+  render();
+  (async function boot() {
+    loadConfig();
+    for (let tries = 0; ; tries += 1) {
+      try {
+        await renewToken();
+        break;
+      } catch (_e) {
+        await new Promise((r) => setTimeout(r, Math.min(15000, 500 * 2 ** tries)));
+      }
+    }
+    connect();
+  })();
+})();
