@@ -1,12 +1,14 @@
 """The router driver: reads the routing log, feeds the sans-I/O engine, carries out its
 decisions (database, bus, domain events) and keeps time.
 
-One rule keeps replay honest: the driver changes the engine *only* by applying items
-read from the log.  When carrying out a decision shows the engine must learn something
-(an assignment lost a race with the visitor leaving, an agent's sockets are gone), the
-driver appends an event to the log rather than poking the engine.  So the log alone
-rebuilds the engine's state.  Ticks are not logged: the engine processes timers at
-their deadlines whatever the tick rate, so replay without ticks decides the same.
+Two rules keep replay honest.  A command in the log (an agent's consoles came or
+went) is turned into engine events *inline*, by a function of the engine's state alone,
+so replaying the command at the same point of the log yields the same events.  And when
+carrying out a decision shows the engine must learn something only the database knows
+(an assignment lost a race with the visitor leaving), the driver *appends* an event to
+the log rather than poking the engine.  So the log alone rebuilds the engine's state.
+Ticks are not logged: the engine processes timers at their deadlines whatever the tick
+rate, so replay without ticks decides the same.
 """
 
 from __future__ import annotations
@@ -212,21 +214,19 @@ class RouterDriver:
     async def _agent_connected(self, command: AgentConnected) -> None:
         view = self.engine.agent_view(command.agent_id)
         if view is None:
+            # Created behind the router's back (the CLI writes the database): learn the
+            # profile through the log, then handle the command again after it.
             user = await self._users.get(command.agent_id)
-            if user is None:
-                return
-            self._agent_names[user.id] = user.display_name
-            self._input.submit(agent_upserted(user, self._clock()))
-            self._input.submit(
-                rev.AgentPresenceChanged(
-                    at=self._clock(), agent_id=user.id, presence="away", reason="signed_in"
-                )
-            )
+            if user is not None and not user.disabled:
+                self._agent_names[user.id] = user.display_name
+                self._input.submit(agent_upserted(user, self._clock()))
+                self._input.submit(command)
             return
         if view.state == "offline":
-            self._input.submit(
+            # Signing in makes an agent reachable but not yet available: it chooses.
+            await self._apply_event(
                 rev.AgentPresenceChanged(
-                    at=self._clock(), agent_id=command.agent_id, presence="away", reason="signed_in"
+                    at=command.at, agent_id=command.agent_id, presence="away", reason="signed_in"
                 )
             )
         else:
@@ -242,28 +242,26 @@ class RouterDriver:
         view = self.engine.agent_view(command.agent_id)
         if view is None:
             return
-        now = self._clock()
-        self._input.submit(
+        now = command.at
+        held = [c for ids in view.active.values() for c in ids]
+        await self._apply_event(
             rev.AgentPresenceChanged(
                 at=now, agent_id=command.agent_id, presence="offline", reason="disconnected"
             )
         )
-        for contact_id in [c for ids in view.active.values() for c in ids]:
+        for contact_id in held:
             contact = await self._contacts.get(contact_id)
-            if contact is None or contact.status != "active":
-                continue
-            await self._contacts.requeue(contact_id, None)
-            await self._conversations.append(
-                contact_id,
-                "contact.transferred",
-                "system",
-                data={"to_queue": contact.queue_id, "to_agent": None, "reason": "agent_lost"},
-                at=now,
-            )
-            self._input.submit(
-                rev.ContactTransferred(
-                    at=now, contact_id=contact_id, to_queue=None, note="agent disconnected"
+            if contact is not None and contact.status == "active":
+                await self._contacts.requeue(contact_id, None)
+                await self._conversations.append(
+                    contact_id,
+                    "contact.transferred",
+                    "system",
+                    data={"to_queue": contact.queue_id, "to_agent": None, "reason": "agent_lost"},
+                    at=now,
                 )
+            await self._apply_event(
+                rev.ContactTransferred(at=now, contact_id=contact_id, to_queue=None, note="agent disconnected")
             )
 
     def _republish_position(self, contact_id: str) -> None:

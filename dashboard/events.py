@@ -127,12 +127,17 @@ class WrapUpEnded:
 
 @dataclass(frozen=True, slots=True)
 class AgentStateChanged:
-    """state: available, busy, wrap_up, away, offline."""
+    """state: available, busy, wrap_up, away, offline.
+
+    ``queues`` names the queues the agent serves, for staffing (agents staffed per
+    queue); empty means "unchanged", and an agent never given a list counts for every
+    queue."""
 
     at: float
     agent_id: str
     state: str
     reason: str = ""
+    queues: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
