@@ -268,7 +268,7 @@ class OfferMade:
 @dataclass(frozen=True, slots=True)
 class OfferRevoked:
     """An outstanding offer is gone.  reason: "expired", "declined", "abandoned",
-    "transferred", "agent_unavailable"."""
+    "transferred", "agent_unavailable", "queue_removed"."""
 
     contact_id: str
     agent_id: str
@@ -291,7 +291,14 @@ class Assigned:
 @dataclass(frozen=True, slots=True)
 class Refused:
     """An agent's accept / decline / take could not be applied (the offer expired, the
-    contact went to someone else, capacity is full...).  The agent is told why."""
+    contact went to someone else, capacity is full...).  The agent is told why.
+
+    reason: why that agent's offer ended ("expired", "declined", "abandoned",
+    "transferred", "agent_unavailable", "queue_removed"); what became of a contact no
+    longer in the engine ("ended", "abandoned", "overflowed", "unknown_contact");
+    "taken" / "already_assigned" / "offered_elsewhere" / "not_offered"; and for a take
+    "unknown_agent", "unknown_queue", "not_in_queue", "not_available", "wrap_up",
+    "no_capacity"."""
 
     contact_id: str
     agent_id: str
@@ -313,7 +320,8 @@ class QueuePosition:
 @dataclass(frozen=True, slots=True)
 class ContactOverflowed:
     """The contact left ``from_queue``.  ``to_queue`` None means the offline form.
-    reason: "max_wait", "closed", "queue_removed".  ``next_open`` is the Unix time the
+    reason: "max_wait", "closed", "queue_removed", "unknown_queue" (it arrived for, or
+    was sent to, a queue the engine does not know).  ``next_open`` is the Unix time the
     queue opens next when reason is "closed"."""
 
     contact_id: str
@@ -326,7 +334,9 @@ class ContactOverflowed:
 @dataclass(frozen=True, slots=True)
 class AgentStateChanged:
     """The agent's derived state changed.  ``until`` is the wrap-up end, if any.
-    reason examples: "missed_offers" (auto-away), "wrap_up", "requested"."""
+    reason examples: "missed_offers" (auto-away), "wrap_up", "requested".  The engine
+    also says "wrap_up_ended", "assigned", "contact_ended", "transferred", "restored",
+    "removed", or passes on the ``reason`` of an AgentPresenceChanged."""
 
     agent_id: str
     state: AgentState
