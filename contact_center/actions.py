@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from contact_center import protocol as p
 from contact_center.conversations import Conversations
+from contact_center.gateway.hub import Subscriber
 from contact_center.journey.stages import StageRule, resolve_stage
 from contact_center.protocol import FrameError
 from contact_center.router_input import RouterInput
@@ -120,7 +121,7 @@ class ContactActions:
             )
         )
         if frame.message:
-            await self.post_message(contact, Actor("visitor", visitor_id, frame.name), frame.message, None)
+            await self.post_message(contact.id, Actor("visitor", visitor_id, frame.name), frame.message, None)
         self.router.submit(
             rev.ContactArrived(
                 at=now,
@@ -141,22 +142,28 @@ class ContactActions:
         await self.visitors.set_contact_details(visitor_id, frame.name, frame.email)
         new = self._new_contact(visitor_id, queue, frame.name, frame.email, "", frame.page, "chat", "offline")
         contact = await self.contacts.create(new, now)
-        await self.post_message(contact, Actor("visitor", visitor_id, frame.name), frame.message, frame.id)
+        await self.post_message(contact.id, Actor("visitor", visitor_id, frame.name), frame.message, frame.id)
         return contact
 
     # ------------------------------------------------------------------ both sides
 
     async def post_message(
-        self, contact: Contact, actor: Actor, body: str, client_id: str | None
+        self,
+        contact_id: str,
+        actor: Actor,
+        body: str,
+        client_id: str | None,
+        origin: Subscriber | None = None,
     ) -> Appended:
         appended = await self.conversations.append(
-            contact.id,
+            contact_id,
             "chat.message",
             actor.kind,
             sender_id=actor.id,
             sender_name=actor.name,
             body=body,
             client_id=client_id,
+            origin=origin,
         )
         return appended
 

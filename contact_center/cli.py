@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import os
 import sys
 from collections.abc import Awaitable, Callable
 from typing import Annotated, Any, TypeVar
@@ -64,6 +65,9 @@ def serve(
             raise typer.BadParameter("role must be all, gateway or router")
         overrides["role"] = role
     settings = load_settings(**overrides)
+    # The database driver runs in helper threads (aiosqlite); with the default 5 ms GIL
+    # switch interval every hand-back to the event loop could wait that long.
+    sys.setswitchinterval(float(os.environ.get("CC_GIL_SWITCH_S", "0.0005")))
     logging.basicConfig(
         level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )

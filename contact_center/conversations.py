@@ -9,8 +9,8 @@ from typing import Any
 import msgspec
 
 from contact_center import protocol as p
-from contact_center.bus import Bus
 from contact_center.gateway.connection import Connection, contact_topic
+from contact_center.gateway.hub import Hub, Subscriber
 from contact_center.store.conversation_log import Appended, ConversationLog, StoredEvent
 from contact_center.store.models import Contact
 
@@ -38,9 +38,9 @@ def server_event(stored: StoredEvent) -> msgspec.Struct:
 
 
 class Conversations:
-    def __init__(self, log: ConversationLog, bus: Bus) -> None:
+    def __init__(self, log: ConversationLog, hub: Hub) -> None:
         self.log = log
-        self._bus = bus
+        self._hub = hub
 
     async def append(
         self,
@@ -54,9 +54,11 @@ class Conversations:
         data: dict[str, Any] | None = None,
         client_id: str | None = None,
         at: float | None = None,
+        origin: Subscriber | None = None,
     ) -> Appended:
-        """Store, then publish to everyone on the conversation.  A duplicate (same
-        sender and client id) is not published again."""
+        """Store, then publish to everyone on the conversation (but ``origin``, see
+        :meth:`Hub.publish`).  A duplicate (same sender and client id) is not published
+        again."""
         appended = await self.log.append(
             contact_id,
             kind,
@@ -69,12 +71,12 @@ class Conversations:
             at=at,
         )
         if not appended.duplicate:
-            self._bus.publish(contact_topic(contact_id), p.encode(server_event(appended.event)))
+            self._hub.publish(contact_topic(contact_id), p.encode(server_event(appended.event)), origin)
         return appended
 
     def publish(self, contact_id: str, event: msgspec.Struct) -> None:
         """An ephemeral event (typing, receipts, queue position): not stored."""
-        self._bus.publish(contact_topic(contact_id), p.encode(event))
+        self._hub.publish(contact_topic(contact_id), p.encode(event))
 
     async def replay(self, conn: Connection, contact_id: str, after_seq: int, lock: asyncio.Lock) -> int:
         """Subscribe ``conn`` to the conversation and send it every event after

@@ -261,7 +261,9 @@ class RouterDriver:
                     at=now,
                 )
             await self._apply_event(
-                rev.ContactTransferred(at=now, contact_id=contact_id, to_queue=None, note="agent disconnected")
+                rev.ContactTransferred(
+                    at=now, contact_id=contact_id, to_queue=None, note="agent disconnected"
+                )
             )
 
     def _republish_position(self, contact_id: str) -> None:

@@ -19,8 +19,9 @@ from contact_center import protocol as p
 from contact_center.actions import ContactActions
 from contact_center.bus import create_bus
 from contact_center.conversations import Conversations
+from contact_center.directory import ContactDirectory, peek
 from contact_center.domain import DOMAIN_TOPIC, DomainEvents
-from contact_center.gateway.connection import CONTACT_TOPIC, payload_seq
+from contact_center.gateway.connection import CONTACT_TOPIC, contact_topic
 from contact_center.gateway.hub import Hub
 from contact_center.gateway.presence import Presence
 from contact_center.journey.recorder import JourneyRecorder
@@ -33,6 +34,7 @@ from contact_center.store.contacts import ContactStore
 from contact_center.store.conversation_log import ConversationLog
 from contact_center.store.database import create_engine
 from contact_center.store.queues import QueueStore
+from contact_center.store.receipts import ReceiptWriter
 from contact_center.store.users import UserStore
 from contact_center.store.visitors import VisitorStore
 from routing.engine import RoutingEngine
@@ -71,8 +73,12 @@ class Services:
         self.queues = QueueStore(self.db)
         self.visitors = VisitorStore(self.db)
         self.contacts = ContactStore(self.db)
+        self.directory = ContactDirectory(
+            self.contacts, lambda contact_id: self.hub.subscribers(contact_topic(contact_id)) > 0
+        )
+        self.receipts = ReceiptWriter(self.contacts)
         self.conversation_log = ConversationLog(self.db)
-        self.conversations = Conversations(self.conversation_log, self.bus)
+        self.conversations = Conversations(self.conversation_log, self.hub)
         self.domain = DomainEvents(self.bus)
         self.stage_rules = parse_rules(settings.stage_rules)
         self.journey = JourneyRecorder(self.db, self.visitors, self.stage_rules, settings.track_page_views)
@@ -130,6 +136,7 @@ class Services:
         self.hub.observe(STATUS_TOPIC, self._router_status, subscribe=STATUS_TOPIC)
         await self.router_input.start()
         self.conversation_log.start()
+        self.receipts.start()
         if self.driver is not None:
             await self.driver.start()
 
@@ -138,6 +145,7 @@ class Services:
         if self.driver is not None:
             await self.driver.stop()
         await self.conversation_log.stop()
+        await self.receipts.stop()
         await self.router_input.stop()
         await self.bus.stop()
         await self.db.dispose()
@@ -145,9 +153,13 @@ class Services:
     # ------------------------------------------------------------------ observers
 
     def _seen_on_conversation(self, topic: str, payload: bytes) -> None:
-        seq = payload_seq(payload)
-        if seq is not None:
-            self.conversation_log.note_seq(topic[len(CONTACT_TOPIC) :], seq)
+        """Every conversation event this process receives keeps two caches current:
+        the last seq (for numbering) and the contact directory (for authorisation)."""
+        event = peek(payload)
+        contact_id = topic[len(CONTACT_TOPIC) :]
+        if event.seq is not None:
+            self.conversation_log.note_seq(contact_id, event.seq)
+        self.directory.apply(contact_id, event)
 
     def _router_status(self, _topic: str, payload: bytes) -> None:
         message = _status_decoder.decode(payload)

@@ -100,10 +100,20 @@ class AgentSession(Session):
         """A conversation this agent holds (the bus may not have told us yet, so the
         database has the last word)."""
         contact = await self.services.contacts.get(contact_id)
-        if contact is None or contact.agent_id != self.agent_id or contact.status != "active":
+        if contact is None or contact.agent_id != self.agent_id:
             raise FrameError("forbidden", "this conversation is not assigned to you")
+        self.services.directory.remember(contact)
+        if contact.status != "active":
+            raise FrameError("closed", "this conversation has ended")
         self.assigned.add(contact_id)
         return contact
+
+    async def _check_held(self, contact_id: str) -> None:
+        """The hot-path form of :meth:`_held`: the directory answers without a read
+        while the conversation is open and this agent's."""
+        ref = await self.services.directory.get(contact_id)
+        if ref is None or ref.agent_id != self.agent_id or ref.status != "active":
+            await self._held(contact_id)
 
     def _actor(self) -> Actor:
         return Actor("agent", self.agent_id, self.identity.name)
@@ -113,12 +123,13 @@ class AgentSession(Session):
         submit = services.router_input.submit
         now = self.now()
         if isinstance(frame, p.ChatMessage):
-            contact = await self._held(frame.contact_id)
-            appended = await services.actions.post_message(contact, self._actor(), frame.body, frame.id)
+            await self._check_held(frame.contact_id)
+            appended = await services.actions.post_message(
+                frame.contact_id, self._actor(), frame.body, frame.id, self.conn
+            )
             self.ack(frame.id, seq=appended.event.seq, duplicate=appended.duplicate)
         elif isinstance(frame, p.ChatTyping):
-            if frame.contact_id not in self.assigned:
-                await self._held(frame.contact_id)
+            await self._check_held(frame.contact_id)
             services.conversations.publish(
                 frame.contact_id,
                 p.TypingEvent(
@@ -126,12 +137,12 @@ class AgentSession(Session):
                 ),
             )
         elif isinstance(frame, p.ChatReceipt):
-            contact = await self._held(frame.contact_id)
+            await self._check_held(frame.contact_id)
             column = "agent_read_seq" if frame.state == "read" else "agent_delivered_seq"
-            await services.contacts.set_receipt(contact.id, column, frame.seq)
+            services.receipts.record(frame.contact_id, column, frame.seq)
             services.conversations.publish(
-                contact.id,
-                p.ReceiptEvent(contact_id=contact.id, by="agent", seq=frame.seq, state=frame.state),
+                frame.contact_id,
+                p.ReceiptEvent(contact_id=frame.contact_id, by="agent", seq=frame.seq, state=frame.state),
             )
         elif isinstance(frame, p.AgentStatus):
             submit(

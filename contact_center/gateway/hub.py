@@ -28,7 +28,18 @@ class Hub:
         # "domain" for the dashboard), called once per message before the sockets.
         self._observers: list[tuple[str, TopicObserver]] = []
         self._pinned: set[str] = set()
+        self._origin: Subscriber | None = None
         bus.set_handler(self._on_message)
+
+    def publish(self, topic: str, payload: bytes, origin: Subscriber | None = None) -> None:
+        """Publish on the bus.  ``origin``, the socket whose frame caused this event,
+        is skipped when the bus delivers in-process (it already has the ack, which
+        carries the seq); other buses deliver it an echo that it ignores by seq."""
+        self._origin = origin
+        try:
+            self._bus.publish(topic, payload)
+        finally:
+            self._origin = None
 
     def observe(self, prefix: str, observer: TopicObserver, *, subscribe: str | None = None) -> None:
         self._observers.append((prefix, observer))
@@ -62,5 +73,7 @@ class Hub:
                 observer(topic, payload)
         members = self._topics.get(topic)
         if members:
+            origin = self._origin
             for subscriber in tuple(members):
-                subscriber.deliver(topic, payload)
+                if subscriber is not origin:
+                    subscriber.deliver(topic, payload)

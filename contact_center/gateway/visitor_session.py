@@ -7,6 +7,7 @@ import msgspec
 from contact_center import protocol as p
 from contact_center.actions import Actor
 from contact_center.conversations import contact_summary
+from contact_center.directory import ContactRef
 from contact_center.gateway.session import Session
 from contact_center.protocol import FrameError
 from contact_center.router_input import PositionRequested
@@ -64,7 +65,16 @@ class VisitorSession(Session):
         contact = await self.services.contacts.get(contact_id)
         if contact is None or contact.visitor_id != self.visitor_id:
             raise FrameError("not_found", "no such conversation")
+        self.services.directory.remember(contact)
         return contact
+
+    async def _own_ref(self, contact_id: str) -> ContactRef:
+        """Like :meth:`_own` for the hot path (messages, typing, receipts): from the
+        directory, without reading the row."""
+        ref = await self.services.directory.get(contact_id)
+        if ref is None or ref.visitor_id != self.visitor_id:
+            raise FrameError("not_found", "no such conversation")
+        return ref
 
     def _actor(self, contact: Contact) -> Actor:
         return Actor("visitor", self.visitor_id, contact.name)
@@ -73,24 +83,25 @@ class VisitorSession(Session):
         services = self.services
         actions = services.actions
         if isinstance(frame, p.ChatMessage):
-            contact = await self._own(frame.contact_id)
-            if contact.status not in ("queued", "active"):
+            ref = await self._own_ref(frame.contact_id)
+            if not ref.is_open:
                 raise FrameError("closed", "this conversation has ended", frame.id)
-            appended = await actions.post_message(contact, self._actor(contact), frame.body, frame.id)
+            actor = Actor("visitor", self.visitor_id, ref.name)
+            appended = await actions.post_message(ref.contact_id, actor, frame.body, frame.id, self.conn)
             self.ack(frame.id, seq=appended.event.seq, duplicate=appended.duplicate)
         elif isinstance(frame, p.ChatTyping):
-            contact = await self._own(frame.contact_id)
+            ref = await self._own_ref(frame.contact_id)
             services.conversations.publish(
-                contact.id,
-                p.TypingEvent(contact_id=contact.id, by="visitor", typing=frame.typing, name=contact.name),
+                ref.contact_id,
+                p.TypingEvent(contact_id=ref.contact_id, by="visitor", typing=frame.typing, name=ref.name),
             )
         elif isinstance(frame, p.ChatReceipt):
-            contact = await self._own(frame.contact_id)
+            ref = await self._own_ref(frame.contact_id)
             column = "visitor_read_seq" if frame.state == "read" else "visitor_delivered_seq"
-            await services.contacts.set_receipt(contact.id, column, frame.seq)
+            services.receipts.record(ref.contact_id, column, frame.seq)
             services.conversations.publish(
-                contact.id,
-                p.ReceiptEvent(contact_id=contact.id, by="visitor", seq=frame.seq, state=frame.state),
+                ref.contact_id,
+                p.ReceiptEvent(contact_id=ref.contact_id, by="visitor", seq=frame.seq, state=frame.state),
             )
         elif isinstance(frame, p.ChatStart):
             if self.replay_ack(frame.id):
@@ -110,6 +121,7 @@ class VisitorSession(Session):
             if status is not None and not status.open:
                 raise FrameError("closed", "this queue is closed now; leave a message", frame.id)
             contact = await actions.start_chat(self.visitor_id, frame)
+            services.directory.remember(contact)
             await self.replay(contact.id, 0)
             self.ack(frame.id, contact_id=contact.id)
         elif isinstance(frame, p.ChatEnd):

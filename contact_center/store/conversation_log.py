@@ -23,11 +23,13 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from contact_center.store.models import ConversationEvent
+from contact_center.store.sqlite_writer import SqliteBatchWriter
 
 log = logging.getLogger(__name__)
 
@@ -92,6 +94,10 @@ class ConversationLog:
         self._last_seq = _LruInts(cache_size)
         self._task: asyncio.Task[None] | None = None
         self._dialect = engine.dialect.name
+        self._sqlite: SqliteBatchWriter | None = None
+        database = engine.url.database
+        if self._dialect == "sqlite" and database and database != ":memory:":
+            self._sqlite = SqliteBatchWriter(database)
         self.batches = 0
         self.rows = 0
 
@@ -110,6 +116,8 @@ class ConversationLog:
         with contextlib.suppress(asyncio.CancelledError):
             await self._task
         self._task = None
+        if self._sqlite is not None:
+            self._sqlite.close()
 
     # ------------------------------------------------------------------ API
 
@@ -190,9 +198,17 @@ class ConversationLog:
                     self._queue.task_done()
 
     async def _flush(self, batch: list[_Pending]) -> None:
+        await self._number(batch)
+        if await self._insert_plain(batch):
+            self.batches += 1
+            for pending in batch:
+                self.rows += 1
+                pending.future.set_result(Appended(pending.event, duplicate=False))
+            return
+        # Some row collided (a resent client id, or a seq another process took):
+        # the careful path sorts out which.
         todo = batch
         while todo:
-            await self._number(todo)
             stored = await self._insert(todo)
             self.batches += 1
             retry: list[_Pending] = []
@@ -215,6 +231,7 @@ class ConversationLog:
                 await self.last_seq(pending.event.contact_id)
                 retry.append(pending)
             todo = retry
+            await self._number(todo)
 
     async def _number(self, batch: list[_Pending]) -> None:
         for pending in batch:
@@ -225,25 +242,24 @@ class ConversationLog:
             pending.event.seq = last + 1
             self._last_seq.raise_to(contact_id, last + 1)
 
+    async def _insert_plain(self, batch: list[_Pending]) -> bool:
+        """The fast path: one multi-row INSERT and one commit.  False (and nothing
+        written) when any row violates a unique constraint."""
+        rows = [_row_values(p.event) for p in batch]
+        if self._sqlite is not None:
+            return await self._sqlite.insert(rows)
+        try:
+            async with self._engine.begin() as conn:
+                await conn.execute(insert(ConversationEvent), rows)
+        except IntegrityError:
+            return False
+        return True
+
     async def _insert(self, batch: list[_Pending]) -> set[tuple[str, int]]:
         insert = postgresql.insert if self._dialect == "postgresql" else sqlite.insert
         # A client id resent within one batch must not be inserted twice either; the
         # unique constraint skips it and the duplicate path answers it.
-        rows = [
-            {
-                "contact_id": p.event.contact_id,
-                "seq": p.event.seq,
-                "kind": p.event.kind,
-                "sender_kind": p.event.sender_kind,
-                "sender_id": p.event.sender_id,
-                "sender_name": p.event.sender_name,
-                "body": p.event.body,
-                "data": p.event.data,
-                "client_id": p.event.client_id,
-                "created_at": p.event.created_at,
-            }
-            for p in batch
-        ]
+        rows = [_row_values(p.event) for p in batch]
         stmt = (
             insert(ConversationEvent)
             .on_conflict_do_nothing()
@@ -264,6 +280,21 @@ class ConversationLog:
         async with self._engine.connect() as conn:
             row = (await conn.execute(stmt)).mappings().first()
         return _from_row(row) if row is not None else None
+
+
+def _row_values(event: StoredEvent) -> dict[str, Any]:
+    return {
+        "contact_id": event.contact_id,
+        "seq": event.seq,
+        "kind": event.kind,
+        "sender_kind": event.sender_kind,
+        "sender_id": event.sender_id,
+        "sender_name": event.sender_name,
+        "body": event.body,
+        "data": event.data,
+        "client_id": event.client_id,
+        "created_at": event.created_at,
+    }
 
 
 def _from_row(row: Any) -> StoredEvent:

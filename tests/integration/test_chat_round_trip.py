@@ -7,6 +7,11 @@ from tests.support.server import LiveServer
 
 
 async def test_chat_round_trip(server: LiveServer) -> None:
+    await chat_round_trip(server)
+
+
+async def chat_round_trip(server: LiveServer) -> None:
+    """The whole path once; also run against PostgreSQL (test_postgres.py)."""
     admin = server.admin_token()
     server.add_queue(admin, "sales", name="Sales")
     server.add_agent(admin, "alice", display_name="Alice")

@@ -498,6 +498,13 @@
       if (frame.contact_id && !listed.has(frame.contact_id)) state.unacked.delete(id);
     }
     if (state.current && !state.convs.has(state.current)) state.current = null;
+    // A finished chat that was rated (or never reached anyone) is not shown again on
+    // the next page: the visitor starts fresh.
+    const cur = state.current ? state.convs.get(state.current) : null;
+    if (cur && (cur.status === "ended" || cur.status === "abandoned") && (cur.rated || !hasJoined(cur)) && !state.ratingSent.has(cur.id)) {
+      state.dismissed.add(cur.id);
+      state.current = null;
+    }
     if (!state.current) state.current = pickCurrent(event.contacts || []);
     // Resend what the server has not acknowledged, in the order it was sent.
     for (const frame of state.unacked.values()) rawSend(frame);
@@ -522,7 +529,7 @@
     const open = contacts.filter((c) => c.status === "queued" || c.status === "active");
     if (open.length) return open[open.length - 1].id;
     const closed = contacts.filter(
-      (c) => (c.status === "ended" || c.status === "abandoned") && !state.dismissed.has(c.id),
+      (c) => c.status === "ended" && c.answered_at && !c.csat && !state.dismissed.has(c.id),
     );
     return closed.length ? closed[closed.length - 1].id : null;
   }
@@ -599,7 +606,10 @@
       case "chat.start":
         state.startPending = null;
         if (event.contact_id) {
-          ensureConv(event.contact_id);
+          const conv = ensureConv(event.contact_id);
+          if (!conv.summary) {
+            conv.summary = { id: event.contact_id, queue_id: frame.queue, name: frame.name, email: frame.email || "", status: "queued" };
+          }
           state.current = event.contact_id;
         }
         break;
@@ -1020,7 +1030,7 @@
     if (state.socketState !== "open" && (v === "chat" || state.startPending)) return "Reconnecting…";
     if (v === "chat" && conv) {
       if (conv.status === "active") return "Online now";
-      if (conv.status === "queued") return "Waiting for the next available person";
+      if (conv.status === "queued") return "Waiting for an agent";
       return "Conversation ended";
     }
     if (v === "offline" || v === "offline-sent") return "We'll reply by email";
@@ -1072,7 +1082,7 @@
       if (queues.length) fillQueueOptions(select, queues);
     }
     const note = body.querySelector(".opening-note");
-    if (note) note.textContent = openingText();
+    if (note) note.textContent = openingText(select.value);
   }
 
   function buildPrechat() {
@@ -1123,18 +1133,16 @@
     return form;
   }
 
-  function openingText() {
+  /** Why the offline form shows, for the chosen topic (queue). */
+  function openingText(queueId) {
     const info = state.offline || {};
-    let queue = null;
     const queues = state.config ? state.config.queues : [];
-    if (info.queue) queue = queues.find((q) => q.id === info.queue);
-    let nextOpen = info.nextOpen || (queue && !queue.open ? queue.next_open : null);
-    if (!nextOpen && queues.length && queues.every((q) => !q.open)) {
-      nextOpen = Math.min(...queues.map((q) => q.next_open || Infinity));
-      if (!Number.isFinite(nextOpen)) nextOpen = null;
-    }
+    const id = queueId || info.queue || (queues[0] && queues[0].id);
+    const queue = queues.find((q) => q.id === id);
+    const nextOpen = (queue && !queue.open && queue.next_open) || (id === info.queue && info.nextOpen);
     if (nextOpen) return `We're closed right now — we open again ${fmtOpening(nextOpen)}.`;
-    if (info.reason === "max_wait") return "Sorry for the wait — everyone is still busy.";
+    if ((queue && !queue.open) || (id === info.queue && info.reason === "closed")) return "We're closed right now.";
+    if (id === info.queue && info.reason === "max_wait") return "Sorry for the wait — everyone is still busy.";
     return "No one is available to chat right now.";
   }
 
@@ -1145,6 +1153,10 @@
     const email = h("input", { class: "input", name: "email", type: "email", maxlength: 256, autocomplete: "email", value: prefill.email || state.email, required: true });
     const topic = queueSelect(queues, state.offline && state.offline.queue);
     const message = h("textarea", { class: "input", name: "message", rows: 4, maxlength: 4000, required: true, value: prefill.message || "" });
+    topic.addEventListener("change", () => {
+      const note = form.querySelector(".opening-note");
+      if (note) note.textContent = openingText(topic.value);
+    });
     const form = h(
       "form",
       { class: "form offline-form", novalidate: true },
@@ -1153,7 +1165,7 @@
         { class: "intro" },
         h("div", { class: "intro-icon", "aria-hidden": "true" }, icon("mail")),
         h("h2", { class: "intro-title" }, "Leave us a message"),
-        h("p", { class: "muted opening-note" }, openingText()),
+        h("p", { class: "muted opening-note" }, openingText(topic.value)),
         h("p", { class: "muted" }, "Leave your details and we'll get back to you by email."),
       ),
       field("Your name", name),

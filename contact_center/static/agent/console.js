@@ -1,0 +1,1562 @@
+/*
+ * Agent console.
+ *
+ * Signs in over REST (token kept in sessionStorage), then speaks the agent side of the
+ * WebSocket protocol (contact_center/protocol.py): status, offers with their expiry
+ * (corrected for clock skew), several chats at once, receipts, typing, transfer, end
+ * with a disposition, the live queue view, and a history of past contacts.  Every
+ * piece of visitor-provided text is put into the DOM as text, never parsed as HTML;
+ * links built from visitor URLs are http(s) only.
+ */
+
+const TOKEN_KEY = "nwcc.agent.token";
+const USER_KEY = "nwcc.agent.user";
+const CONVERSATION_TYPES = new Set([
+  "chat.message",
+  "contact.joined",
+  "contact.transferred",
+  "contact.ended",
+  "contact.rated",
+]);
+const DISPOSITIONS = {
+  resolved: "Resolved",
+  follow_up: "Follow-up needed",
+  no_answer: "No answer",
+  spam: "Spam",
+  other: "Other",
+};
+const STAGES = {
+  awareness: "Awareness",
+  consideration: "Consideration",
+  decision: "Decision",
+  purchase: "Purchase",
+  retention: "Retention",
+  unknown: "Unknown stage",
+};
+const STATE_LABELS = {
+  available: "Available",
+  busy: "Busy",
+  wrap_up: "Wrap-up",
+  away: "Away",
+  offline: "Offline",
+};
+const REASONS = {
+  missed_offers: "You were set to Away because several chats offered to you expired without an answer. Set yourself Available when you're back.",
+  signed_in: "You're signed in. Set yourself Available to start receiving chats.",
+  disconnected: "Your connection dropped, so you were set offline and your chats went back to the queue.",
+  removed: "Your account was removed from routing. Ask a supervisor.",
+  requested: "",
+};
+const REFUSALS = {
+  taken: "Another agent took it first.",
+  already_assigned: "It is already yours.",
+  offered_elsewhere: "It is being offered to someone else.",
+  not_offered: "It is no longer offered to you.",
+  expired: "The offer expired.",
+  declined: "You declined it.",
+  abandoned: "The visitor left.",
+  contact_gone: "The visitor left before you accepted.",
+  ended: "The conversation has ended.",
+  not_available: "You are not available.",
+  wrap_up: "Finish your wrap-up first.",
+  no_capacity: "You are at your chat limit.",
+  not_in_queue: "That queue is not one of yours.",
+  unknown_contact: "That contact no longer exists.",
+  overflowed: "The contact moved elsewhere.",
+};
+
+// ------------------------------------------------------------------ helpers
+
+const $ = (id) => document.getElementById(id);
+
+/** DOM builder: strings become text nodes, never markup. */
+function h(tag, props, ...children) {
+  const el = document.createElement(tag);
+  if (props) {
+    for (const [key, value] of Object.entries(props)) {
+      if (value === null || value === undefined || value === false) continue;
+      if (key === "class") el.className = value;
+      else if (key === "text") el.textContent = value;
+      else if (key.startsWith("on") && typeof value === "function") el.addEventListener(key.slice(2), value);
+      else if (key === "value" || key === "disabled" || key === "checked") el[key] = value;
+      else el.setAttribute(key, value === true ? "" : String(value));
+    }
+  }
+  for (const child of children.flat(Infinity)) {
+    if (child === null || child === undefined || child === false) continue;
+    el.append(child instanceof Node ? child : String(child));
+  }
+  return el;
+}
+
+/** Only http(s) URLs become links; anything else (javascript:, data:) stays text. */
+function safeHref(url) {
+  if (!url) return null;
+  try {
+    const parsed = new URL(url);
+    return parsed.protocol === "http:" || parsed.protocol === "https:" ? parsed.href : null;
+  } catch (_e) {
+    return null;
+  }
+}
+
+function linkOrText(url, label) {
+  const href = safeHref(url);
+  if (!href) return h("span", { class: "break" }, label || url || "—");
+  return h("a", { href, target: "_blank", rel: "noopener noreferrer nofollow", class: "break" }, label || url);
+}
+
+let idCounter = 0;
+function newId(prefix) {
+  idCounter += 1;
+  return `${prefix}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}${idCounter}`;
+}
+
+function fmtClock(at) {
+  return at ? new Date(at * 1000).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" }) : "";
+}
+
+function fmtDate(at) {
+  if (!at) return "";
+  const d = new Date(at * 1000);
+  return d.toLocaleDateString([], { day: "numeric", month: "short" }) + " " + fmtClock(at);
+}
+
+function fmtDuration(seconds) {
+  const s = Math.max(0, Math.floor(seconds));
+  const m = Math.floor(s / 60);
+  const hh = Math.floor(m / 60);
+  if (hh) return `${hh}:${String(m % 60).padStart(2, "0")}:${String(s % 60).padStart(2, "0")}`;
+  return `${m}:${String(s % 60).padStart(2, "0")}`;
+}
+
+function initials(name) {
+  const parts = String(name || "?").trim().split(/\s+/).filter(Boolean);
+  return ((parts[0] || "?")[0] + (parts.length > 1 ? parts[parts.length - 1][0] : "")).toUpperCase();
+}
+
+function stageBadge(stage) {
+  const key = STAGES[stage] ? stage : "unknown";
+  return h("span", { class: `badge stage stage-${key}` }, STAGES[key]);
+}
+
+function statusBadge(status) {
+  return h("span", { class: `badge status status-${String(status).replace(/[^a-z_]/g, "")}` }, String(status).replace("_", " "));
+}
+
+function stars(n) {
+  if (!n) return h("span", { class: "muted" }, "—");
+  return h("span", { class: "stars", "aria-label": `${n} out of 5` }, "★".repeat(n) + "☆".repeat(5 - n));
+}
+
+// ------------------------------------------------------------------ state
+
+const state = {
+  token: sessionStorage.getItem(TOKEN_KEY) || "",
+  user: JSON.parse(sessionStorage.getItem(USER_KEY) || "null"),
+  ws: null,
+  welcomed: false,
+  attempt: 0,
+  reconnectTimer: null,
+  pingTimer: null,
+  loggingOut: false,
+  skew: 0, // server clock minus ours, in seconds
+  agentState: "offline",
+  stateReason: "",
+  wrapUntil: null,
+  offers: new Map(),
+  chats: new Map(),
+  closed: new Set(),
+  active: null,
+  tab: "chats",
+  queues: [],
+  queueView: null,
+  history: [],
+  historyDetail: null,
+  mode: "chat", // chat | history
+  unacked: new Map(),
+  declining: null,
+  // Chats this agent asked for (accept, take): shown as soon as they are assigned.
+  wanted: new Set(),
+  // Names/stages of waiting contacts that queue.view sent without them (looked up).
+  waitingMeta: new Map(),
+  typingOn: false,
+  typingSentAt: 0,
+  typingTimer: null,
+  typingFor: null,
+};
+
+function serverNow() {
+  return Date.now() / 1000 + state.skew;
+}
+
+function newChat(summary) {
+  return {
+    id: summary.id,
+    summary,
+    events: new Map(),
+    contig: 0,
+    status: summary.status === "active" ? "active" : summary.status,
+    unread: 0,
+    seenSeq: 0,
+    visitorTyping: false,
+    typingTimer: null,
+    visitorReadSeq: summary.visitor_read_seq || 0,
+    visitorDeliveredSeq: summary.visitor_read_seq || 0,
+    sentDelivered: summary.agent_read_seq || 0,
+    sentRead: summary.agent_read_seq || 0,
+    pending: new Map(),
+    draft: "",
+    detail: null,
+    detailAt: 0,
+    earlierDispositions: new Map(),
+    endedBy: "",
+    disposition: "",
+    rating: summary.csat || null,
+  };
+}
+
+// ------------------------------------------------------------------ REST
+
+async function api(method, path, body) {
+  const headers = {};
+  if (state.token) headers.Authorization = `Bearer ${state.token}`;
+  if (body) headers["content-type"] = "application/json";
+  const response = await fetch(path, { method, headers, body: body ? JSON.stringify(body) : undefined });
+  if (response.status === 401 && path !== "/api/auth/login") {
+    signOut("Your session has expired. Please sign in again.");
+    throw new Error("unauthenticated");
+  }
+  const data = response.status === 204 ? null : await response.json().catch(() => null);
+  if (!response.ok) {
+    const message = (data && (data.message || (data.error && data.error.message))) || `${response.status}`;
+    const err = new Error(message);
+    err.status = response.status;
+    throw err;
+  }
+  return data;
+}
+
+// ------------------------------------------------------------------ sign in / out
+
+function showLogin(message) {
+  $("app").hidden = true;
+  $("login-view").hidden = false;
+  if (message) $("login-message").textContent = message;
+  $("login-username").focus();
+}
+
+$("login-form").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const username = $("login-username").value.trim();
+  const password = $("login-password").value;
+  const error = $("login-error");
+  error.textContent = "";
+  if (!username || !password) {
+    error.textContent = "Enter your username and password.";
+    return;
+  }
+  $("login-submit").disabled = true;
+  try {
+    const data = await api("POST", "/api/auth/login", { username, password });
+    state.token = data.token;
+    state.user = data.user;
+    sessionStorage.setItem(TOKEN_KEY, data.token);
+    sessionStorage.setItem(USER_KEY, JSON.stringify(data.user));
+    $("login-password").value = "";
+    startConsole();
+  } catch (err) {
+    error.textContent = err.status === 401 ? "Wrong username or password." : "Could not sign in. Try again.";
+  } finally {
+    $("login-submit").disabled = false;
+  }
+});
+
+function signOut(message) {
+  state.loggingOut = true;
+  if (state.ws) {
+    try {
+      state.ws.close(1000, "logout");
+    } catch (_e) {
+      /* already closed */
+    }
+  }
+  state.ws = null;
+  clearTimeout(state.reconnectTimer);
+  clearInterval(state.pingTimer);
+  sessionStorage.removeItem(TOKEN_KEY);
+  sessionStorage.removeItem(USER_KEY);
+  state.token = "";
+  state.user = null;
+  state.chats.clear();
+  state.offers.clear();
+  state.active = null;
+  showLogin(message || "You have signed out.");
+}
+
+$("logout").addEventListener("click", () => {
+  // Go away first so no new chat is offered while the socket's grace period runs.
+  if (state.welcomed) {
+    rawSend({ type: "agent.status", id: newId("status"), status: "away", reason: "logout" });
+    setTimeout(() => signOut(), 150);
+  } else {
+    signOut();
+  }
+});
+
+async function startConsole() {
+  $("login-view").hidden = true;
+  $("app").hidden = false;
+  state.loggingOut = false;
+  $("me-name").textContent = state.user ? state.user.display_name || state.user.username : "";
+  $("me-avatar").textContent = initials(state.user && (state.user.display_name || state.user.username));
+  loadQueues();
+  connect();
+  render();
+}
+
+async function loadQueues() {
+  try {
+    state.queues = await api("GET", "/api/admin/queues");
+    render();
+  } catch (_e) {
+    /* the queue view still works from queue.view events */
+  }
+}
+
+// ------------------------------------------------------------------ socket
+
+function connect() {
+  if (!state.token || state.loggingOut) return;
+  clearTimeout(state.reconnectTimer);
+  state.reconnectTimer = null;
+  const url = `${location.protocol === "https:" ? "wss" : "ws"}://${location.host}/ws/agent`;
+  const ws = new WebSocket(url);
+  state.ws = ws;
+  state.welcomed = false;
+  setConn("connecting");
+  ws.addEventListener("open", () => {
+    const resume = [];
+    for (const chat of state.chats.values()) {
+      if (chat.status === "active") resume.push({ contact_id: chat.id, after_seq: contig(chat) });
+    }
+    ws.send(JSON.stringify({ type: "hello", token: state.token, resume }));
+  });
+  ws.addEventListener("message", (msg) => {
+    if (ws !== state.ws) return;
+    let event;
+    try {
+      event = JSON.parse(msg.data);
+    } catch (_e) {
+      return;
+    }
+    onEvent(event);
+  });
+  ws.addEventListener("close", (ev) => {
+    if (ws !== state.ws) return;
+    state.ws = null;
+    state.welcomed = false;
+    clearInterval(state.pingTimer);
+    if (state.loggingOut) return;
+    if (ev.code === 4401) {
+      signOut("Your session has expired. Please sign in again.");
+      return;
+    }
+    if (ev.code === 4403) {
+      signOut("This account may not use the console.");
+      return;
+    }
+    setConn("offline");
+    scheduleReconnect(ev.code === 4429 ? 4 : 0);
+  });
+}
+
+function scheduleReconnect(extra) {
+  if (state.reconnectTimer || state.loggingOut) return;
+  state.attempt = Math.min(10, state.attempt + 1 + (extra || 0));
+  const delay = Math.min(15000, 400 * 2 ** (state.attempt - 1)) * (0.75 + Math.random() * 0.5);
+  setConn("offline", Math.round(delay / 1000));
+  state.reconnectTimer = setTimeout(() => {
+    state.reconnectTimer = null;
+    connect();
+  }, delay);
+}
+
+function rawSend(frame) {
+  if (state.ws && state.ws.readyState === WebSocket.OPEN && state.welcomed) {
+    state.ws.send(JSON.stringify(frame));
+    return true;
+  }
+  return false;
+}
+
+/** Frames with an id are kept until acknowledged and resent with the same id. */
+function request(frame) {
+  if (!frame.id) frame.id = newId(frame.type.replace(".", ""));
+  state.unacked.set(frame.id, frame);
+  rawSend(frame);
+  return frame.id;
+}
+
+function setConn(kind, retryIn) {
+  const el = $("conn");
+  el.className = `conn conn-${kind}`;
+  $("conn-text").textContent =
+    kind === "online" ? "Connected" : kind === "connecting" ? "Connecting…" : `Reconnecting${retryIn ? ` in ${retryIn}s` : "…"}`;
+}
+
+window.addEventListener("online", () => {
+  if (!state.ws && state.token) connect();
+});
+
+// ------------------------------------------------------------------ events
+
+function onEvent(event) {
+  switch (event.type) {
+    case "welcome":
+      onWelcome(event);
+      break;
+    case "ack":
+      onAck(event);
+      break;
+    case "error":
+      onError(event);
+      break;
+    case "pong":
+      if (event.server_time) state.skew = event.server_time - Date.now() / 1000;
+      break;
+    case "agent.state":
+      state.agentState = event.state;
+      state.stateReason = event.reason || "";
+      state.wrapUntil = event.state === "wrap_up" ? event.until || null : null;
+      render();
+      break;
+    case "offer":
+      onOffer(event);
+      break;
+    case "offer.revoked":
+      onOfferRevoked(event);
+      break;
+    case "refused":
+      state.offers.delete(event.contact_id);
+      toast(`Could not ${event.action} the chat: ${REFUSALS[event.reason] || event.reason}`, "warn");
+      render();
+      break;
+    case "contact.assigned":
+      onAssigned(event.contact);
+      break;
+    case "contact.released":
+      onReleased(event);
+      break;
+    case "chat.typing":
+      if (event.by === "visitor") onVisitorTyping(event);
+      break;
+    case "chat.receipt":
+      if (event.by === "visitor") {
+        const chat = state.chats.get(event.contact_id);
+        if (!chat) break;
+        chat.visitorDeliveredSeq = Math.max(chat.visitorDeliveredSeq, event.seq);
+        if (event.state === "read") chat.visitorReadSeq = Math.max(chat.visitorReadSeq, event.seq);
+        render();
+      }
+      break;
+    case "queue.view":
+      state.queueView = { ...event, receivedAt: Date.now() / 1000 };
+      state.skew = event.server_time - Date.now() / 1000;
+      render();
+      break;
+    default:
+      if (CONVERSATION_TYPES.has(event.type) && typeof event.seq === "number") onConversationEvent(event);
+  }
+}
+
+function onWelcome(event) {
+  state.welcomed = true;
+  state.attempt = 0;
+  state.skew = event.server_time - Date.now() / 1000;
+  if (event.state) state.agentState = event.state;
+  setConn("online");
+  const listed = new Set();
+  for (const summary of event.contacts || []) {
+    listed.add(summary.id);
+    let chat = state.chats.get(summary.id);
+    if (!chat) {
+      chat = newChat(summary);
+      state.chats.set(summary.id, chat);
+      loadDetail(chat);
+    }
+    chat.summary = { ...chat.summary, ...summary };
+    chat.status = "active";
+  }
+  // Chats we thought active but the server no longer gives us were taken away while we
+  // were disconnected (re-queued after the grace period).
+  for (const chat of state.chats.values()) {
+    if (chat.status === "active" && !listed.has(chat.id)) {
+      chat.status = "released";
+      chat.releasedReason = "requeued";
+    }
+  }
+  for (const offer of event.offers || []) onOffer(offer);
+  if (!state.active) {
+    const first = Array.from(state.chats.values()).find((c) => c.status === "active");
+    if (first) state.active = first.id;
+  }
+  for (const frame of state.unacked.values()) rawSend(frame);
+  clearInterval(state.pingTimer);
+  state.pingTimer = setInterval(() => rawSend({ type: "ping", id: newId("ping") }), 25000);
+  render();
+}
+
+function onAck(event) {
+  const frame = state.unacked.get(event.id);
+  state.unacked.delete(event.id);
+  if (!frame) return;
+  switch (frame.type) {
+    case "chat.message": {
+      const chat = state.chats.get(frame.contact_id);
+      const pending = chat && chat.pending.get(frame.id);
+      if (pending) pending.seq = event.seq;
+      break;
+    }
+    case "contact.end": {
+      const chat = state.chats.get(frame.contact_id);
+      if (chat) {
+        chat.disposition = frame.disposition;
+        if (chat.status === "active") chat.status = "ended";
+      }
+      break;
+    }
+    case "contact.transfer": {
+      const chat = state.chats.get(frame.contact_id);
+      const queue = state.queues.find((q) => q.id === frame.to_queue);
+      if (chat) {
+        chat.status = "released";
+        chat.releasedReason = "transferred";
+      }
+      toast(`Chat transferred to ${queue ? queue.name || queue.id : frame.to_queue}.`, "ok");
+      closeChat(frame.contact_id);
+      break;
+    }
+    case "offer.decline":
+      state.offers.delete(frame.contact_id);
+      break;
+    default:
+      break;
+  }
+  render();
+}
+
+function onError(event) {
+  const frame = event.ref ? state.unacked.get(event.ref) : null;
+  if (frame) {
+    state.unacked.delete(event.ref);
+    if (frame.type === "chat.message") {
+      const chat = state.chats.get(frame.contact_id);
+      const pending = chat && chat.pending.get(frame.id);
+      if (pending) pending.failed = event.code;
+    }
+  }
+  toast(event.message ? `${event.message}` : `Error: ${event.code}`, "error");
+  render();
+}
+
+function onOffer(event) {
+  const skew = event.server_time ? event.server_time - Date.now() / 1000 : state.skew;
+  const existing = state.offers.get(event.contact.id);
+  state.offers.set(event.contact.id, {
+    contact: event.contact,
+    expiresAt: event.expires_at,
+    skew,
+    total: Math.max(1, event.expires_at - (event.server_time || serverNow())),
+    accepting: existing ? existing.accepting : false,
+  });
+  if (!existing) notify(`New chat from ${event.contact.name || "a visitor"}`);
+  render();
+}
+
+function onOfferRevoked(event) {
+  const offer = state.offers.get(event.contact_id);
+  state.offers.delete(event.contact_id);
+  if (offer && event.reason !== "declined" && event.reason !== "accepted") {
+    const why = { expired: "The offer expired.", abandoned: "The visitor left.", transferred: "It was moved.", agent_unavailable: "You are no longer available." }[event.reason] || event.reason;
+    toast(`Chat from ${offer.contact.name || "visitor"} withdrawn — ${why}`, "warn");
+  }
+  render();
+}
+
+function onAssigned(summary) {
+  state.offers.delete(summary.id);
+  state.closed.delete(summary.id);
+  let chat = state.chats.get(summary.id);
+  if (!chat) {
+    chat = newChat(summary);
+    state.chats.set(summary.id, chat);
+  }
+  chat.summary = { ...chat.summary, ...summary };
+  chat.status = "active";
+  const current = state.active ? state.chats.get(state.active) : null;
+  if (state.wanted.delete(summary.id) || !current || current.status !== "active" || state.mode === "history") {
+    selectChat(summary.id);
+  }
+  loadDetail(chat);
+  render();
+}
+
+function onReleased(event) {
+  const chat = state.chats.get(event.contact_id);
+  if (!chat) return;
+  if (chat.status === "active") {
+    chat.status = event.reason === "transferred" ? "released" : "ended";
+    chat.releasedReason = event.reason;
+  }
+  chat.visitorTyping = false;
+  render();
+}
+
+function onVisitorTyping(event) {
+  const chat = state.chats.get(event.contact_id);
+  if (!chat) return;
+  chat.visitorTyping = !!event.typing;
+  clearTimeout(chat.typingTimer);
+  if (chat.visitorTyping) {
+    chat.typingTimer = setTimeout(() => {
+      chat.visitorTyping = false;
+      render();
+    }, 8000);
+  }
+  render();
+}
+
+function contig(chat) {
+  while (chat.events.has(chat.contig + 1)) chat.contig += 1;
+  return chat.contig;
+}
+
+function onConversationEvent(event) {
+  let chat = state.chats.get(event.contact_id);
+  if (!chat) {
+    if (state.closed.has(event.contact_id)) return;
+    return; // not ours (yet): contact.assigned creates the chat before its history arrives
+  }
+  if (chat.events.has(event.seq)) return; // deduplicate replay vs live
+  const expected = contig(chat) + 1;
+  chat.events.set(event.seq, event);
+  if (event.seq > expected && chat.status === "active") {
+    rawSend({ type: "sync", contact_id: chat.id, after_seq: expected - 1, id: newId("sync") });
+  }
+  switch (event.type) {
+    case "chat.message":
+      if (event.sender && event.sender.kind === "agent" && event.client_id) chat.pending.delete(event.client_id);
+      if (event.sender && event.sender.kind === "visitor") {
+        chat.visitorTyping = false;
+        scheduleReceipts();
+      }
+      break;
+    case "contact.ended":
+      if (chat.status === "active") chat.status = "ended";
+      chat.endedBy = event.by;
+      chat.visitorTyping = false;
+      break;
+    case "contact.rated":
+      chat.rating = event.rating;
+      break;
+    case "contact.transferred":
+      break;
+    default:
+      break;
+  }
+  render();
+}
+
+// ------------------------------------------------------------------ receipts & typing
+
+let receiptTimer = null;
+function scheduleReceipts() {
+  if (receiptTimer) return;
+  receiptTimer = setTimeout(() => {
+    receiptTimer = null;
+    flushReceipts();
+  }, 60);
+}
+
+function lastVisitorSeq(chat) {
+  let seq = 0;
+  for (const ev of chat.events.values()) {
+    if (ev.type === "chat.message" && ev.sender && ev.sender.kind === "visitor" && ev.seq > seq) seq = ev.seq;
+  }
+  return seq;
+}
+
+function chatVisible(chat) {
+  return state.mode === "chat" && state.active === chat.id && document.visibilityState === "visible";
+}
+
+function flushReceipts() {
+  for (const chat of state.chats.values()) {
+    if (chat.status !== "active") continue;
+    const seq = lastVisitorSeq(chat);
+    if (!seq) continue;
+    if (seq > chat.sentDelivered && rawSend({ type: "chat.receipt", contact_id: chat.id, seq, state: "delivered" })) {
+      chat.sentDelivered = seq;
+    }
+    if (chatVisible(chat) && seq > chat.sentRead && rawSend({ type: "chat.receipt", contact_id: chat.id, seq, state: "read" })) {
+      chat.sentRead = seq;
+    }
+  }
+}
+
+document.addEventListener("visibilitychange", () => {
+  if (document.visibilityState === "visible") {
+    flushReceipts();
+    render();
+    if (!state.ws && state.token && !state.loggingOut) connect();
+  }
+});
+
+function typingInput() {
+  const chat = activeChat();
+  if (!chat || chat.status !== "active") return;
+  const now = Date.now();
+  if (!state.typingOn || state.typingFor !== chat.id || now - state.typingSentAt > 4000) {
+    if (rawSend({ type: "chat.typing", contact_id: chat.id, typing: true })) {
+      state.typingOn = true;
+      state.typingFor = chat.id;
+      state.typingSentAt = now;
+    }
+  }
+  clearTimeout(state.typingTimer);
+  state.typingTimer = setTimeout(stopTyping, 3000);
+}
+
+function stopTyping() {
+  clearTimeout(state.typingTimer);
+  if (!state.typingOn) return;
+  state.typingOn = false;
+  const chat = state.chats.get(state.typingFor);
+  if (chat && chat.status === "active") rawSend({ type: "chat.typing", contact_id: chat.id, typing: false });
+}
+
+// ------------------------------------------------------------------ actions
+
+function activeChat() {
+  return state.mode === "chat" && state.active ? state.chats.get(state.active) || null : null;
+}
+
+function selectChat(id) {
+  const previous = activeChat();
+  if (previous) previous.draft = $("composer-input").value;
+  stopTyping();
+  state.mode = "chat";
+  state.active = id;
+  state.tab = "chats";
+  const chat = state.chats.get(id);
+  $("composer-input").value = chat ? chat.draft : "";
+  autosize();
+  if (chat && Date.now() - chat.detailAt > 30000) loadDetail(chat);
+  render();
+  flushReceipts();
+  requestAnimationFrame(() => {
+    const scroller = $("scroller");
+    scroller.scrollTop = scroller.scrollHeight;
+    if (chat && chat.status === "active") $("composer-input").focus();
+  });
+}
+
+function closeChat(id) {
+  state.chats.delete(id);
+  state.closed.add(id);
+  if (state.active === id) {
+    const next = Array.from(state.chats.values()).find((c) => c.status === "active") || state.chats.values().next().value;
+    state.active = next ? next.id : null;
+  }
+  render();
+}
+
+function acceptOffer(id) {
+  const offer = state.offers.get(id);
+  if (!offer) return;
+  offer.accepting = true;
+  state.wanted.add(id);
+  request({ type: "offer.accept", contact_id: id });
+  render();
+}
+
+function declineOffer(id) {
+  state.declining = id;
+  $("decline-reason").value = "";
+  $("decline-dialog").showModal();
+}
+
+$("decline-form").addEventListener("submit", (event) => {
+  event.preventDefault();
+  const id = state.declining;
+  $("decline-dialog").close();
+  if (!id || !state.offers.has(id)) return;
+  const frame = { type: "offer.decline", contact_id: id };
+  const reason = $("decline-reason").value.trim();
+  if (reason) frame.reason = reason.slice(0, 256);
+  request(frame);
+  state.offers.delete(id);
+  render();
+});
+
+function sendMessage(body) {
+  const chat = activeChat();
+  if (!chat || chat.status !== "active") return;
+  stopTyping();
+  const id = newId("msg");
+  chat.pending.set(id, { id, body, at: serverNow() });
+  request({ type: "chat.message", id, contact_id: chat.id, body });
+  render();
+}
+
+$("composer").addEventListener("submit", (event) => {
+  event.preventDefault();
+  const input = $("composer-input");
+  const text = input.value.trim();
+  if (!text) return;
+  input.value = "";
+  autosize();
+  sendMessage(text.slice(0, 4000));
+  input.focus();
+});
+
+$("composer-input").addEventListener("keydown", (event) => {
+  if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
+    event.preventDefault();
+    $("composer").requestSubmit();
+  }
+});
+
+$("composer-input").addEventListener("input", () => {
+  autosize();
+  if ($("composer-input").value.trim()) typingInput();
+  else stopTyping();
+});
+$("composer-input").addEventListener("blur", stopTyping);
+
+function autosize() {
+  const input = $("composer-input");
+  input.style.height = "auto";
+  input.style.height = Math.min(input.scrollHeight, 160) + "px";
+}
+
+$("end-btn").addEventListener("click", () => {
+  if (!activeChat()) return;
+  $("end-disposition").value = "resolved";
+  $("end-dialog").showModal();
+});
+
+$("end-form").addEventListener("submit", (event) => {
+  event.preventDefault();
+  const chat = activeChat();
+  $("end-dialog").close();
+  if (!chat || chat.status !== "active") return;
+  stopTyping();
+  request({ type: "contact.end", contact_id: chat.id, disposition: $("end-disposition").value });
+});
+
+$("transfer-btn").addEventListener("click", async () => {
+  const chat = activeChat();
+  if (!chat) return;
+  if (!state.queues.length) await loadQueues();
+  const select = $("transfer-queue");
+  select.replaceChildren(
+    ...state.queues.map((q) => {
+      const status = q.status;
+      const extra = status ? ` — ${status.open ? `${status.agents_available} available, ${status.waiting} waiting` : "closed"}` : "";
+      return h("option", { value: q.id }, `${q.name || q.id}${extra}`);
+    }),
+  );
+  const other = state.queues.find((q) => q.id !== chat.summary.queue_id);
+  if (other) select.value = other.id;
+  $("transfer-note").value = "";
+  $("transfer-dialog").showModal();
+});
+
+$("transfer-form").addEventListener("submit", (event) => {
+  event.preventDefault();
+  const chat = activeChat();
+  $("transfer-dialog").close();
+  if (!chat || chat.status !== "active") return;
+  const toQueue = $("transfer-queue").value;
+  if (!toQueue) return;
+  stopTyping();
+  request({ type: "contact.transfer", contact_id: chat.id, to_queue: toQueue, note: $("transfer-note").value.trim().slice(0, 2000) });
+});
+
+for (const dialog of document.querySelectorAll("dialog")) {
+  dialog.addEventListener("click", (event) => {
+    if (event.target.closest("[data-close]")) dialog.close();
+    if (event.target === dialog) dialog.close(); // click on the backdrop
+  });
+}
+
+$("close-chat").addEventListener("click", () => {
+  if (state.mode === "history") {
+    state.mode = "chat";
+    state.historyDetail = null;
+    render();
+    return;
+  }
+  if (state.active) closeChat(state.active);
+});
+
+$("status-available").addEventListener("click", () => request({ type: "agent.status", status: "available" }));
+$("status-away").addEventListener("click", () => request({ type: "agent.status", status: "away" }));
+$("wrapup-end").addEventListener("click", () => request({ type: "wrapup.end" }));
+
+$("toggle-context").addEventListener("click", () => {
+  const open = !document.body.classList.contains("context-open");
+  document.body.classList.toggle("context-open", open);
+  document.body.classList.toggle("context-closed", !open);
+  $("toggle-context").setAttribute("aria-expanded", open ? "true" : "false");
+});
+
+for (const tab of ["chats", "queue", "history"]) {
+  $(`tab-${tab}`).addEventListener("click", () => {
+    state.tab = tab;
+    if (tab === "history") loadHistory();
+    if (tab === "queue" && !state.queues.length) loadQueues();
+    render();
+  });
+}
+$("tab-chats").parentElement.addEventListener("keydown", (event) => {
+  if (event.key !== "ArrowRight" && event.key !== "ArrowLeft") return;
+  const order = ["chats", "queue", "history"];
+  const next = order[(order.indexOf(state.tab) + (event.key === "ArrowRight" ? 1 : 2)) % 3];
+  $(`tab-${next}`).click();
+  $(`tab-${next}`).focus();
+});
+
+$("history-refresh").addEventListener("click", loadHistory);
+
+function takeContact(id) {
+  state.wanted.add(id);
+  request({ type: "contact.take", contact_id: id });
+}
+
+// ------------------------------------------------------------------ REST-backed details
+
+async function loadDetail(chat) {
+  chat.detailAt = Date.now();
+  try {
+    const detail = await api("GET", `/api/contacts/${encodeURIComponent(chat.id)}`);
+    chat.detail = detail;
+    if (detail.contact) chat.summary = { ...chat.summary, ...detail.contact };
+    render();
+    // earlier_contacts carry no disposition: read the ones we may see one by one.
+    for (const earlier of (detail.earlier_contacts || []).slice(0, 5)) {
+      if (chat.earlierDispositions.has(earlier.id)) continue;
+      api("GET", `/api/contacts/${encodeURIComponent(earlier.id)}`)
+        .then((d) => {
+          chat.earlierDispositions.set(earlier.id, d.disposition || "");
+          render();
+        })
+        .catch(() => chat.earlierDispositions.set(earlier.id, null));
+    }
+  } catch (_e) {
+    /* shown without the extra context */
+  }
+}
+
+async function loadHistory() {
+  try {
+    const data = await api("GET", "/api/contacts?limit=100");
+    const mine = state.user ? state.user.id : null;
+    state.history = (data.contacts || [])
+      .filter((c) => !mine || c.agent_id === mine)
+      .sort((a, b) => (b.enqueued_at || 0) - (a.enqueued_at || 0));
+    state.historyLoaded = true;
+    render();
+  } catch (_e) {
+    toast("Could not load your history.", "error");
+  }
+}
+
+async function openHistory(id) {
+  const previous = activeChat();
+  if (previous) previous.draft = $("composer-input").value;
+  stopTyping();
+  try {
+    state.historyDetail = await api("GET", `/api/contacts/${encodeURIComponent(id)}`);
+    state.mode = "history";
+    render();
+    requestAnimationFrame(() => {
+      $("scroller").scrollTop = 0;
+    });
+  } catch (_e) {
+    toast("Could not load that conversation.", "error");
+  }
+}
+
+// ------------------------------------------------------------------ notifications
+
+let toastSeq = 0;
+function toast(text, kind) {
+  toastSeq += 1;
+  const el = h("div", { class: `toast toast-${kind || "info"}`, "data-toast": toastSeq }, text);
+  $("toasts").append(el);
+  setTimeout(() => el.remove(), 5000);
+}
+
+function notify(text) {
+  if (document.visibilityState !== "visible") {
+    toast(text, "info");
+  }
+}
+
+// ------------------------------------------------------------------ rendering
+
+let renderQueued = false;
+function render() {
+  if (renderQueued) return;
+  renderQueued = true;
+  queueMicrotask(() => {
+    renderQueued = false;
+    renderNow();
+  });
+}
+
+function renderNow() {
+  if ($("app").hidden) return;
+  renderTopbar();
+  renderTabs();
+  renderOffers();
+  renderChatList();
+  renderQueue();
+  renderHistory();
+  renderConversation();
+  renderContext();
+  renderTitle();
+}
+
+function renderTopbar() {
+  const s = state.agentState;
+  const pill = $("state-pill");
+  pill.className = `state-pill state-${s}`;
+  const active = Array.from(state.chats.values()).filter((c) => c.status === "active").length;
+  $("state-text").textContent = STATE_LABELS[s] || s;
+  if (s === "busy" && active) $("state-text").textContent = `Busy · ${active} chat${active > 1 ? "s" : ""}`;
+  if (s === "available" && active) $("state-text").textContent = `Available · ${active} chat${active > 1 ? "s" : ""}`;
+  const wantsWork = s === "available" || s === "busy" || s === "wrap_up";
+  $("status-available").setAttribute("aria-pressed", wantsWork ? "true" : "false");
+  $("status-away").setAttribute("aria-pressed", wantsWork ? "false" : "true");
+  $("wrapup").hidden = s !== "wrap_up";
+  tickWrapUp();
+  const banner = $("state-banner");
+  const reason = REASONS[state.stateReason];
+  const explain = (s === "away" || s === "offline") && state.welcomed ? reason ?? (state.stateReason ? `Reason: ${state.stateReason.replace(/_/g, " ")}` : "") : "";
+  banner.hidden = !explain;
+  banner.textContent = explain || "";
+  banner.className = `banner ${state.stateReason === "missed_offers" || state.stateReason === "disconnected" ? "warn" : "info"}`;
+}
+
+function tickWrapUp() {
+  if (state.agentState !== "wrap_up") return;
+  const left = state.wrapUntil ? ` · ${fmtDuration(state.wrapUntil - serverNow())}` : "";
+  $("state-text").textContent = `Wrap-up${left}`;
+}
+
+function renderTabs() {
+  for (const tab of ["chats", "queue", "history"]) {
+    const selected = state.tab === tab;
+    $(`tab-${tab}`).setAttribute("aria-selected", selected ? "true" : "false");
+    $(`tab-${tab}`).tabIndex = selected ? 0 : -1;
+    $(`pane-${tab}`).hidden = !selected;
+  }
+  const unread = Array.from(state.chats.values()).reduce((n, c) => n + unreadOf(c), 0);
+  const chatsCount = $("chats-count");
+  chatsCount.hidden = unread === 0;
+  chatsCount.textContent = String(unread);
+  const waiting = visibleWaiting().length;
+  $("queue-count").hidden = waiting === 0;
+  $("queue-count").textContent = String(waiting);
+}
+
+function unreadOf(chat) {
+  if (chatVisible(chat)) {
+    chat.seenSeq = Math.max(chat.seenSeq, lastVisitorSeq(chat));
+    return 0;
+  }
+  let n = 0;
+  for (const ev of chat.events.values()) {
+    if (ev.type === "chat.message" && ev.sender && ev.sender.kind === "visitor" && ev.seq > chat.seenSeq) n += 1;
+  }
+  return n;
+}
+
+function renderOffers() {
+  const box = $("offers");
+  const ids = Array.from(state.offers.keys());
+  // Keep cards that still exist (their buttons keep focus); add new ones.
+  for (const card of Array.from(box.children)) {
+    if (!state.offers.has(card.dataset.contactId)) card.remove();
+  }
+  for (const id of ids) {
+    const offer = state.offers.get(id);
+    let card = box.querySelector(`[data-contact-id="${CSS.escape(id)}"]`);
+    if (!card) {
+      card = buildOfferCard(id, offer);
+      box.append(card);
+      const accept = card.querySelector(".accept");
+      if (accept && !document.querySelector("dialog[open]")) accept.focus({ preventScroll: true });
+    }
+    card.querySelector(".accept").disabled = offer.accepting;
+    card.querySelector(".decline").disabled = offer.accepting;
+    card.querySelector(".accept").textContent = offer.accepting ? "Accepting…" : "Accept";
+  }
+  box.hidden = ids.length === 0;
+  // The offer being declined went away (expired, taken, visitor left): drop the dialog.
+  if (state.declining && !state.offers.has(state.declining) && $("decline-dialog").open) {
+    $("decline-dialog").close();
+    state.declining = null;
+  }
+  tickOffers();
+}
+
+function buildOfferCard(id, offer) {
+  const c = offer.contact;
+  const queue = state.queues.find((q) => q.id === c.queue_id);
+  return h(
+    "article",
+    { class: "offer", "data-contact-id": id, "aria-label": `Incoming chat from ${c.name || "visitor"}` },
+    h(
+      "div",
+      { class: "offer-head" },
+      h("span", { class: "avatar" }, initials(c.name)),
+      h("div", { class: "offer-who" }, h("strong", null, c.name || "Visitor"), h("span", { class: "muted" }, (queue && queue.name) || c.topic || c.queue_id)),
+      h("span", { class: "offer-left", "aria-label": "seconds left" }),
+    ),
+    h("div", { class: "offer-meta" }, stageBadge(c.stage), c.page_title ? h("span", { class: "muted ellipsis" }, c.page_title) : null),
+    h("div", { class: "offer-bar", "aria-hidden": "true" }, h("span", { class: "offer-fill" })),
+    h(
+      "div",
+      { class: "offer-actions" },
+      h("button", { type: "button", class: "btn primary small accept", onclick: () => acceptOffer(id) }, "Accept"),
+      h("button", { type: "button", class: "btn ghost small decline", onclick: () => declineOffer(id) }, "Decline"),
+    ),
+  );
+}
+
+function tickOffers() {
+  for (const card of $("offers").children) {
+    const offer = state.offers.get(card.dataset.contactId);
+    if (!offer) continue;
+    // expires_at is on the server's clock: convert with the skew measured on receipt.
+    const left = Math.max(0, offer.expiresAt - (Date.now() / 1000 + offer.skew));
+    card.querySelector(".offer-left").textContent = `${Math.ceil(left)}s`;
+    card.querySelector(".offer-fill").style.width = `${Math.min(100, (left / offer.total) * 100)}%`;
+    card.classList.toggle("urgent", left < 6);
+  }
+}
+
+function renderChatList() {
+  const list = $("chat-list");
+  const chats = Array.from(state.chats.values());
+  $("chats-empty").hidden = chats.length > 0;
+  list.replaceChildren(
+    ...chats.map((chat) => {
+      const last = lastMessage(chat);
+      const unread = unreadOf(chat);
+      const selected = state.mode === "chat" && state.active === chat.id;
+      return h(
+        "li",
+        null,
+        h(
+          "button",
+          {
+            type: "button",
+            class: `chat-item${selected ? " selected" : ""}${chat.status !== "active" ? " inactive" : ""}`,
+            "aria-current": selected ? "true" : null,
+            "data-contact-id": chat.id,
+            onclick: () => selectChat(chat.id),
+          },
+          h("span", { class: "avatar" }, initials(chat.summary.name)),
+          h(
+            "span",
+            { class: "chat-item-body" },
+            h("span", { class: "chat-item-top" }, h("strong", { class: "ellipsis" }, chat.summary.name || "Visitor"), h("time", { class: "muted" }, last ? fmtClock(last.at) : "")),
+            h(
+              "span",
+              { class: "chat-item-bottom" },
+              h("span", { class: "ellipsis muted" }, chat.visitorTyping ? "typing…" : last ? `${last.sender && last.sender.kind === "agent" ? "You: " : ""}${last.body}` : "No messages yet"),
+              chat.status !== "active" ? statusBadge(chat.status === "released" ? "transferred" : "ended") : null,
+              unread ? h("span", { class: "unread", "aria-label": `${unread} unread` }, String(unread)) : null,
+            ),
+          ),
+        ),
+      );
+    }),
+  );
+}
+
+function lastMessage(chat) {
+  let last = null;
+  for (const ev of chat.events.values()) {
+    if (ev.type === "chat.message" && (!last || ev.seq > last.seq)) last = ev;
+  }
+  return last;
+}
+
+function myQueues() {
+  const mine = state.user && state.user.queues && state.user.queues.length ? new Set(state.user.queues) : null;
+  return (id) => !mine || mine.has(id);
+}
+
+function visibleWaiting() {
+  if (!state.queueView) return [];
+  const mine = myQueues();
+  return state.queueView.waiting
+    .filter((w) => mine(w.queue_id))
+    .map((w) => {
+      if (w.name) return w;
+      const meta = state.waitingMeta.get(w.contact_id);
+      if (meta === undefined) lookUpWaiting(w.contact_id);
+      return meta ? { ...w, name: meta.name, stage: w.stage || meta.stage } : w;
+    });
+}
+
+/** queue.view may list a contact before the router knows its name: ask REST. */
+function lookUpWaiting(id) {
+  state.waitingMeta.set(id, null);
+  api("GET", `/api/contacts/${encodeURIComponent(id)}`)
+    .then((d) => {
+      state.waitingMeta.set(id, { name: d.contact.name, stage: d.contact.stage });
+      render();
+    })
+    .catch(() => {});
+}
+
+function renderQueue() {
+  if (state.tab !== "queue") return;
+  const stats = $("queue-stats");
+  const mine = myQueues();
+  const statuses = state.queueView ? state.queueView.queues.filter((q) => mine(q.queue_id)) : [];
+  stats.replaceChildren(
+    ...statuses.map((q) => {
+      const conf = state.queues.find((c) => c.id === q.queue_id);
+      return h(
+        "div",
+        { class: "queue-card" },
+        h("div", { class: "queue-card-top" }, h("strong", null, q.name || q.queue_id), q.open ? h("span", { class: "badge status status-active" }, "open") : h("span", { class: "badge status status-ended" }, "closed")),
+        h(
+          "div",
+          { class: "queue-nums" },
+          h("span", null, h("b", null, String(q.waiting)), " waiting"),
+          h("span", null, h("b", null, String(q.agents_available)), " free"),
+          h("span", null, h("b", null, String(q.agents_online || 0)), " online"),
+        ),
+        conf ? h("div", { class: "muted small" }, `Routing: ${conf.strategy.replace(/_/g, " ")}`) : null,
+      );
+    }),
+  );
+  const waiting = visibleWaiting();
+  $("waiting-empty").hidden = waiting.length > 0;
+  const list = $("waiting-list");
+  list.replaceChildren(
+    ...waiting.map((w) => {
+      const conf = state.queues.find((c) => c.id === w.queue_id);
+      const manual = conf && conf.strategy === "manual";
+      return h(
+        "li",
+        { class: "waiting-item", "data-contact-id": w.contact_id },
+        h("span", { class: "avatar small" }, initials(w.name)),
+        h(
+          "div",
+          { class: "waiting-body" },
+          h(
+            "div",
+            { class: "waiting-top" },
+            h("strong", { class: "ellipsis" }, w.name || "Visitor"),
+            h("span", { class: "wait-time", "data-enqueued": w.enqueued_at, title: "Waiting for" }, fmtDuration(serverNow() - w.enqueued_at)),
+          ),
+          h("div", { class: "waiting-meta" }, h("span", { class: "muted ellipsis" }, `#${w.position} · ${(conf && conf.name) || w.queue_id}`), stageBadge(w.stage || "unknown")),
+        ),
+        manual ? h("button", { type: "button", class: "btn primary small", onclick: () => takeContact(w.contact_id) }, "Take") : null,
+      );
+    }),
+  );
+}
+
+function tickQueue() {
+  for (const el of document.querySelectorAll(".wait-time[data-enqueued]")) {
+    el.textContent = fmtDuration(serverNow() - Number(el.dataset.enqueued));
+  }
+}
+
+function renderHistory() {
+  if (state.tab !== "history") return;
+  $("history-empty").hidden = !state.historyLoaded || state.history.length > 0;
+  const selectedId = state.mode === "history" && state.historyDetail ? state.historyDetail.contact.id : null;
+  $("history-list").replaceChildren(
+    ...state.history.map((c) =>
+      h(
+        "li",
+        null,
+        h(
+          "button",
+          { type: "button", class: `history-item${selectedId === c.id ? " selected" : ""}`, "data-contact-id": c.id, onclick: () => openHistory(c.id) },
+          h("span", { class: "history-top" }, h("strong", { class: "ellipsis" }, c.name || "Visitor"), h("time", { class: "muted" }, fmtDate(c.enqueued_at))),
+          h("span", { class: "history-bottom" }, statusBadge(c.status), h("span", { class: "muted ellipsis" }, c.topic || c.queue_id), stars(c.csat)),
+        ),
+      ),
+    ),
+  );
+}
+
+function renderConversation() {
+  const history = state.mode === "history" ? state.historyDetail : null;
+  const chat = activeChat();
+  $("conv-empty").hidden = !!(history || chat);
+  $("conv").hidden = !(history || chat);
+  if (!history && !chat) return;
+  const summary = history ? history.contact : chat.summary;
+  $("conv-avatar").textContent = initials(summary.name);
+  $("conv-name").textContent = summary.name || "Visitor";
+  const queue = state.queues.find((q) => q.id === summary.queue_id);
+  $("conv-meta").replaceChildren(
+    h("span", null, (queue && queue.name) || summary.queue_id),
+    stageBadge(summary.stage),
+    history ? statusBadge(summary.status) : chat.status !== "active" ? statusBadge(chat.status === "released" ? "transferred" : "ended") : h("span", { class: "live" }, "live"),
+  );
+  const live = chat && chat.status === "active";
+  $("transfer-btn").hidden = !live;
+  $("end-btn").hidden = !live;
+
+  // Banner: the transfer note, if the chat was handed over with one.
+  const note = summary.transfer_note;
+  $("conv-banner").hidden = !note;
+  if (note) $("conv-banner").replaceChildren(h("strong", null, "Transfer note: "), note);
+
+  const scroller = $("scroller");
+  const nearBottom = scroller.scrollHeight - scroller.scrollTop - scroller.clientHeight < 80;
+  const items = history ? history.transcript.map((e) => renderTranscriptEntry(e)) : renderChatEvents(chat);
+  $("messages").replaceChildren(...items);
+  if (!history && nearBottom) scroller.scrollTop = scroller.scrollHeight;
+
+  const typing = !history && chat.visitorTyping && live;
+  $("typing").hidden = !typing;
+  if (typing) {
+    $("typing").replaceChildren(h("span", { class: "dots", "aria-hidden": "true" }, h("i"), h("i"), h("i")), `${summary.name || "Visitor"} is typing…`);
+  }
+  $("composer").hidden = !live;
+  $("closed-bar").hidden = live;
+  if (!live) {
+    let text;
+    if (history) text = `Transcript · ${DISPOSITIONS[history.disposition] || history.disposition || "no disposition"}`;
+    else if (chat.status === "released") text = chat.releasedReason === "requeued" ? "This chat went back to the queue while you were disconnected." : "You transferred this chat.";
+    else {
+      const by = chat.endedBy === "visitor" ? "The visitor ended the chat" : "Chat ended";
+      text = `${by}${chat.disposition ? ` · ${DISPOSITIONS[chat.disposition] || chat.disposition}` : ""}${chat.rating ? ` · rated ${chat.rating}/5` : ""}`;
+    }
+    $("closed-text").textContent = text;
+    $("close-chat").textContent = history ? "Back" : "Close chat";
+  }
+  if (chat) flushReceipts();
+}
+
+function renderChatEvents(chat) {
+  const events = Array.from(chat.events.values()).sort((a, b) => a.seq - b.seq);
+  const items = [];
+  let lastDay = "";
+  for (const ev of events) {
+    const day = new Date(ev.at * 1000).toDateString();
+    if (day !== lastDay) {
+      lastDay = day;
+      items.push(h("li", { class: "day" }, new Date(ev.at * 1000).toLocaleDateString([], { weekday: "long", day: "numeric", month: "long" })));
+    }
+    items.push(renderEvent(chat, ev));
+  }
+  for (const p of chat.pending.values()) {
+    items.push(
+      h(
+        "li",
+        { class: "msg mine pending", "data-client-id": p.id },
+        h("div", { class: "text" }, p.body),
+        h("div", { class: "meta" }, fmtClock(p.at), " · ", p.failed ? h("span", { class: "failed" }, "Not sent") : p.seq ? "Sent" : "Sending…"),
+      ),
+    );
+  }
+  return items;
+}
+
+function renderEvent(chat, ev) {
+  if (ev.type === "chat.message") {
+    const kind = ev.sender ? ev.sender.kind : "system";
+    if (kind === "system") return h("li", { class: "event" }, ev.body);
+    const mine = kind === "agent";
+    const meta = [fmtClock(ev.at)];
+    if (mine) {
+      const own = state.user && ev.sender.id === state.user.id;
+      if (!own && ev.sender.name) meta.unshift(ev.sender.name + " · ");
+      const receipt = ev.seq <= chat.visitorReadSeq ? "Seen" : ev.seq <= chat.visitorDeliveredSeq ? "Delivered" : "Sent";
+      meta.push(" · ", h("span", { class: `receipt receipt-${receipt.toLowerCase()}` }, receipt));
+    }
+    return h(
+      "li",
+      { class: `msg ${mine ? "mine" : "theirs"}`, "data-seq": ev.seq },
+      h("div", { class: "text" }, ev.body),
+      h("div", { class: "meta" }, ...meta),
+    );
+  }
+  return h("li", { class: "event" }, eventText(ev));
+}
+
+function eventText(ev) {
+  switch (ev.type) {
+    case "contact.joined":
+      return `${ev.agent_name || "An agent"} joined · ${fmtClock(ev.at)}`;
+    case "contact.transferred":
+      return `Transferred${ev.to_queue ? ` to ${queueName(ev.to_queue)}` : ""} · ${fmtClock(ev.at)}`;
+    case "contact.ended":
+      return `${ev.by === "visitor" ? "Visitor" : ev.by === "agent" ? "Agent" : "System"} ended the chat · ${fmtClock(ev.at)}`;
+    case "contact.rated":
+      return `Visitor rated ${ev.rating}/5`;
+    default:
+      return ev.type;
+  }
+}
+
+function queueName(id) {
+  const q = state.queues.find((x) => x.id === id);
+  return q ? q.name || q.id : id;
+}
+
+function renderTranscriptEntry(e) {
+  if (e.kind === "chat.message") {
+    const mine = e.sender_kind === "agent";
+    return h(
+      "li",
+      { class: `msg ${mine ? "mine" : "theirs"}`, "data-seq": e.seq },
+      h("div", { class: "text" }, e.body),
+      h("div", { class: "meta" }, `${e.sender_name || (mine ? "Agent" : "Visitor")} · ${fmtDate(e.at)}`),
+    );
+  }
+  const data = e.data || {};
+  const ev = { type: e.kind, at: e.at, agent_name: e.sender_name, by: data.by, rating: data.rating, to_queue: data.to_queue };
+  return h("li", { class: "event" }, eventText(ev));
+}
+
+function renderContext() {
+  const box = $("context-body");
+  const history = state.mode === "history" ? state.historyDetail : null;
+  const chat = activeChat();
+  if (!history && !chat) {
+    box.replaceChildren(h("p", { class: "muted empty" }, "Visitor details appear here."));
+    return;
+  }
+  const detail = history || chat.detail;
+  const s = history ? history.contact : chat.summary;
+  const visitor = detail && detail.visitor;
+  const rows = [];
+  const row = (label, value) => {
+    if (value === null || value === undefined || value === "") return;
+    rows.push(h("div", { class: "kv" }, h("dt", null, label), h("dd", null, value)));
+  };
+  row("Email", s.email ? h("span", { class: "break" }, s.email) : h("span", { class: "muted" }, "not given"));
+  row("Topic", s.topic || null);
+  row("Journey stage", stageBadge(s.stage));
+  row("Channel", s.channel);
+  row("Queue", queueName(s.queue_id));
+  if (s.answered_at && s.enqueued_at) row("Waited", fmtDuration(s.answered_at - s.enqueued_at));
+  else if (s.enqueued_at) row("Started", fmtDate(s.enqueued_at));
+
+  const page = [];
+  const pageRow = (label, value) => {
+    if (value) page.push(h("div", { class: "kv" }, h("dt", null, label), h("dd", null, value)));
+  };
+  pageRow("Page", s.page_url ? h("div", null, h("div", { class: "page-title" }, s.page_title || "Untitled page"), linkOrText(s.page_url, prettyUrl(s.page_url))) : null);
+  pageRow("Referrer", s.referrer ? linkOrText(s.referrer, prettyUrl(s.referrer)) : null);
+  const utm = [
+    ["source", s.utm_source],
+    ["medium", s.utm_medium],
+    ["campaign", s.utm_campaign],
+  ].filter(([, v]) => v);
+  pageRow("Campaign", utm.length ? h("div", { class: "utm" }, ...utm.map(([k, v]) => h("span", { class: "chip" }, `${k}: ${v}`))) : null);
+  if (visitor) {
+    pageRow("First visit", visitor.created_at ? fmtDate(visitor.created_at) : null);
+    pageRow("Landed on", visitor.first_landing_url ? linkOrText(visitor.first_landing_url, prettyUrl(visitor.first_landing_url)) : null);
+    pageRow("First referrer", visitor.first_referrer ? linkOrText(visitor.first_referrer, prettyUrl(visitor.first_referrer)) : null);
+    const firstUtm = [visitor.first_utm_source, visitor.first_utm_medium, visitor.first_utm_campaign].filter(Boolean).join(" / ");
+    pageRow("First campaign", firstUtm || null);
+  }
+
+  const earlier = detail ? detail.earlier_contacts || [] : [];
+  const dispositions = chat ? chat.earlierDispositions : new Map();
+  const earlierList = earlier.length
+    ? h(
+        "ul",
+        { class: "earlier" },
+        ...earlier.map((c) => {
+          const disp = dispositions.get(c.id);
+          return h(
+            "li",
+            null,
+            h("div", { class: "earlier-top" }, h("strong", null, fmtDate(c.enqueued_at)), statusBadge(c.status)),
+            h(
+              "div",
+              { class: "earlier-meta muted" },
+              [c.topic || queueName(c.queue_id), c.agent_name ? `with ${c.agent_name}` : "", disp ? DISPOSITIONS[disp] || disp : ""].filter(Boolean).join(" · "),
+            ),
+            h("div", { class: "earlier-csat" }, "CSAT ", stars(c.csat)),
+          );
+        }),
+      )
+    : h("p", { class: "muted" }, detail ? "First contact with us." : "Loading…");
+
+  const sections = [
+    h("div", { class: "context-head" }, h("span", { class: "avatar large" }, initials(s.name)), h("div", null, h("h3", null, s.name || "Visitor"), h("span", { class: "muted small" }, `Visitor ${String(s.visitor_id || "").slice(0, 8)}`))),
+    h("section", { class: "context-section" }, h("h4", null, "Contact"), h("dl", null, ...rows)),
+    h("section", { class: "context-section" }, h("h4", null, "Where they came from"), page.length ? h("dl", null, ...page) : h("p", { class: "muted" }, "No page information.")),
+    h("section", { class: "context-section" }, h("h4", null, `Earlier contacts${earlier.length ? ` (${earlier.length})` : ""}`), earlierList),
+  ];
+  if (history) {
+    sections.splice(2, 0, h("section", { class: "context-section" }, h("h4", null, "Outcome"), h("dl", null,
+      h("div", { class: "kv" }, h("dt", null, "Disposition"), h("dd", null, DISPOSITIONS[history.disposition] || history.disposition || "—")),
+      h("div", { class: "kv" }, h("dt", null, "Ended by"), h("dd", null, history.ended_by || "—")),
+      h("div", { class: "kv" }, h("dt", null, "CSAT"), h("dd", null, stars(s.csat))),
+      history.csat_comment ? h("div", { class: "kv" }, h("dt", null, "Comment"), h("dd", null, history.csat_comment)) : null,
+    )));
+  }
+  box.replaceChildren(...sections);
+}
+
+function prettyUrl(url) {
+  try {
+    const u = new URL(url);
+    return u.host + (u.pathname === "/" ? "" : u.pathname);
+  } catch (_e) {
+    return url;
+  }
+}
+
+function renderTitle() {
+  const offers = state.offers.size;
+  const unread = Array.from(state.chats.values()).reduce((n, c) => n + unreadOf(c), 0);
+  const n = offers + unread;
+  document.title = `${n ? `(${n}) ` : ""}Agent console — Northwind Support`;
+}
+
+// One clock for every countdown on the page.
+setInterval(() => {
+  tickOffers();
+  tickWrapUp();
+  tickQueue();
+}, 250);
+
+// ------------------------------------------------------------------ boot
+
+(async function boot() {
+  if (!state.token) {
+    showLogin();
+    return;
+  }
+  try {
+    state.user = await api("GET", "/api/me");
+    sessionStorage.setItem(USER_KEY, JSON.stringify(state.user));
+    startConsole();
+  } catch (_e) {
+    if (state.token) signOut("Please sign in.");
+  }
+})();
