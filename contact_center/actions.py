@@ -57,6 +57,8 @@ class ContactActions:
         self.emit = emit
         self.stage_rules = stage_rules
         self.clock = clock
+        # Messages by sender, counted in this process (Prometheus sums the processes).
+        self.count_message: Callable[[str], None] = lambda _sender: None
 
     # ------------------------------------------------------------------ visitors
 
@@ -165,6 +167,8 @@ class ContactActions:
             client_id=client_id,
             origin=origin,
         )
+        if not appended.duplicate:
+            self.count_message(actor.kind)
         return appended
 
     async def end(self, contact: Contact, actor: Actor, disposition: str = "") -> bool:

@@ -28,7 +28,7 @@ from starlette.websockets import WebSocket
 
 from contact_center.api.http import ApiError, ApiRoute, error_response, json_response
 from contact_center.api.openapi import openapi_document
-from contact_center.api.routes import ROUTES
+from contact_center.api.registry import API_ROUTES
 from contact_center.gateway import endpoint
 from contact_center.services import Services
 from contact_center.settings import Settings, load_settings
@@ -156,7 +156,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             await services.stop()
 
     async def openapi(_request: Request) -> Response:
-        return json_response(openapi_document(ROUTES, package_version()))
+        return json_response(openapi_document(API_ROUTES, package_version()))
 
     async def metrics(request: Request) -> Response:
         services: Services = request.app.state.services
@@ -168,7 +168,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     async def agent_socket(websocket: WebSocket) -> None:
         await endpoint.serve(websocket, websocket.app.state.services, "agent")
 
-    routes: list[BaseRoute] = [_api_route(api) for api in ROUTES]
+    routes: list[BaseRoute] = [_api_route(api) for api in API_ROUTES]
     routes += [
         Route("/openapi.json", openapi),
         Route("/metrics", metrics),

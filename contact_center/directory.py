@@ -32,6 +32,9 @@ class ContactRef:
     agent_id: str | None
     status: str
     name: str
+    # The current agent has written since joining (first response is measured once
+    # per answer, so a transfer starts the clock again).
+    agent_spoke: bool = False
 
     @property
     def is_open(self) -> bool:
@@ -89,6 +92,7 @@ class ContactDirectory:
         if event.type == "contact.joined":
             ref.status = "active"
             ref.agent_id = event.agent_id
+            ref.agent_spoke = False
         elif event.type == "contact.transferred":
             ref.status = "queued"
             ref.agent_id = None

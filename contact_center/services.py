@@ -13,7 +13,7 @@ import time
 from typing import Any
 
 import msgspec
-from prometheus_client import CollectorRegistry, Counter, Gauge
+from prometheus_client import CollectorRegistry
 
 from contact_center import protocol as p
 from contact_center.actions import ContactActions
@@ -37,6 +37,8 @@ from contact_center.store.queues import QueueStore
 from contact_center.store.receipts import ReceiptWriter
 from contact_center.store.users import UserStore
 from contact_center.store.visitors import VisitorStore
+from dashboard.aggregator import KpiAggregator
+from dashboard.metrics import Metrics
 from routing.engine import RoutingEngine
 from routing.events import EngineConfig
 
@@ -45,17 +47,9 @@ log = logging.getLogger(__name__)
 _status_decoder = msgspec.json.Decoder(RouterStatusMessage)
 
 
-class GatewayMetrics:
-    """Gateway counters on the app's registry."""
-
-    def __init__(self, registry: CollectorRegistry) -> None:
-        self.connections = Gauge(
-            "cc_gateway_connections", "Open WebSocket connections", ["role"], registry=registry
-        )
-        self.frames_in = Counter("cc_gateway_frames_in", "Frames received", registry=registry)
-        self.frames_rejected = Counter(
-            "cc_gateway_frames_rejected", "Frames refused, by reason", ["reason"], registry=registry
-        )
+def start_of_day(now: float) -> float:
+    """Midnight (UTC) of ``now``: the live counters cover "today"."""
+    return now - (now % 86400)
 
 
 class Services:
@@ -67,7 +61,10 @@ class Services:
         self.hub = Hub(self.bus)
         self.signer = TokenSigner(settings.resolved_secret_key())
         self.registry = CollectorRegistry()
-        self.metrics = GatewayMetrics(self.registry)
+        self.metrics = Metrics(self.registry)
+        # Today's live figures for the supervisor page, fed by every domain event of
+        # the cluster (they arrive on the bus topic "domain").
+        self.aggregator = KpiAggregator(since=start_of_day(time.time()))
 
         self.users = UserStore(self.db)
         self.queues = QueueStore(self.db)
@@ -80,6 +77,8 @@ class Services:
         self.conversation_log = ConversationLog(self.db)
         self.conversations = Conversations(self.conversation_log, self.hub)
         self.domain = DomainEvents(self.bus)
+        self.domain.listen(self.aggregator.ingest)
+        self.domain.listen(self.metrics.observe)
         self.stage_rules = parse_rules(settings.stage_rules)
         self.journey = JourneyRecorder(self.db, self.visitors, self.stage_rules, settings.track_page_views)
 
@@ -93,6 +92,8 @@ class Services:
             emit=self.domain.emit,
             stage_rules=self.stage_rules,
         )
+        senders = {s: self.metrics.messages.labels(sender=s) for s in ("visitor", "agent", "system")}
+        self.actions.count_message = lambda sender: senders[sender].inc()
         self.driver: RouterDriver | None = None
         if settings.role in ("all", "router"):
             self.driver = RouterDriver(

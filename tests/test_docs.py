@@ -13,7 +13,7 @@ import yaml
 
 from contact_center import protocol as p
 from contact_center.api.openapi import openapi_document
-from contact_center.api.routes import ROUTES
+from contact_center.api.registry import API_ROUTES
 from contact_center.app import create_app
 from contact_center.protocol_docs import AGENT_EVENTS, DOC_PATH, VISITOR_EVENTS, build_document, render
 from tests.support.server import server_settings
@@ -74,7 +74,7 @@ def test_every_example_in_protocol_md_is_valid() -> None:
 
 def test_openapi_documents_every_rest_route(tmp_path: Path) -> None:
     app = create_app(server_settings(tmp_path))
-    document = openapi_document(ROUTES, "test")
+    document = openapi_document(API_ROUTES, "test")
     served = {
         (method, route.path)
         for route in app.routes

@@ -7,12 +7,14 @@ import msgspec
 from contact_center import protocol as p
 from contact_center.actions import Actor
 from contact_center.conversations import contact_summary
+from contact_center.directory import ContactRef
 from contact_center.gateway.connection import contact_topic
 from contact_center.gateway.session import Session
 from contact_center.protocol import FrameError
 from contact_center.router_driver import QUEUES_TOPIC, agent_topic
 from contact_center.router_input import AgentConnected
 from contact_center.store.models import Contact
+from dashboard import events as dev
 from routing import events as rev
 
 
@@ -108,12 +110,13 @@ class AgentSession(Session):
         self.assigned.add(contact_id)
         return contact
 
-    async def _check_held(self, contact_id: str) -> None:
+    async def _check_held(self, contact_id: str) -> ContactRef:
         """The hot-path form of :meth:`_held`: the directory answers without a read
         while the conversation is open and this agent's."""
         ref = await self.services.directory.get(contact_id)
         if ref is None or ref.agent_id != self.agent_id or ref.status != "active":
-            await self._held(contact_id)
+            return self.services.directory.remember(await self._held(contact_id))
+        return ref
 
     def _actor(self) -> Actor:
         return Actor("agent", self.agent_id, self.identity.name)
@@ -123,10 +126,20 @@ class AgentSession(Session):
         submit = services.router_input.submit
         now = self.now()
         if isinstance(frame, p.ChatMessage):
-            await self._check_held(frame.contact_id)
+            ref = await self._check_held(frame.contact_id)
             appended = await services.actions.post_message(
                 frame.contact_id, self._actor(), frame.body, frame.id, self.conn
             )
+            if not ref.agent_spoke and not appended.duplicate:
+                ref.agent_spoke = True
+                services.domain.emit(
+                    dev.MessageSent(
+                        at=appended.event.created_at,
+                        contact_id=ref.contact_id,
+                        sender="agent",
+                        agent_id=self.agent_id,
+                    )
+                )
             self.ack(frame.id, seq=appended.event.seq, duplicate=appended.duplicate)
         elif isinstance(frame, p.ChatTyping):
             await self._check_held(frame.contact_id)

@@ -86,7 +86,7 @@ async def serve(websocket: WebSocket, services: Services, kind: str) -> None:
     conn = Connection(websocket, services.hub, settings.send_queue_frames)
     conn.start()
     session: Session = (VisitorSession if kind == "visitor" else AgentSession)(services, conn, identity)
-    metrics.connections.labels(role=identity.role).inc()
+    metrics.gateway_connections.labels(role=identity.role).inc()
     try:
         await session.open(hello)
         await _frames(websocket, conn, session, identity, services)
@@ -96,7 +96,7 @@ async def serve(websocket: WebSocket, services: Services, kind: str) -> None:
         log.exception("socket handler failed")
         conn.close(1011)
     finally:
-        metrics.connections.labels(role=identity.role).dec()
+        metrics.gateway_connections.labels(role=identity.role).dec()
         conn.close(conn.close_code or 1000)
         conn.unsubscribe_all()
         await session.close()
@@ -109,6 +109,7 @@ async def _frames(
     settings = services.settings
     metrics = services.metrics
     bucket = TokenBucket(settings.rate_per_s, settings.rate_burst, time.monotonic())
+    frames_in = metrics.gateway_frames_in.labels(role=identity.role)
     while not conn.closed:
         message = await websocket.receive()
         if message["type"] == "websocket.disconnect":
@@ -116,9 +117,9 @@ async def _frames(
         raw = message.get("text")
         if raw is None:
             raw = message.get("bytes") or b""
-        metrics.frames_in.inc()
+        frames_in.inc()
         if not bucket.take(time.monotonic()):
-            metrics.frames_rejected.labels(reason="rate_limited").inc()
+            metrics.gateway_frames_rejected.labels(reason="rate_limited").inc()
             if bucket.strikes >= settings.rate_strikes_before_close:
                 conn.close(CLOSE_RATE_LIMITED)
                 return
@@ -135,9 +136,9 @@ async def _frames(
                 raise p.FrameError("forbidden", f"{identity.role} cannot send {tag}", frame_id)
             await session.handle(frame)
         except p.FrameError as exc:
-            metrics.frames_rejected.labels(reason=exc.code).inc()
+            metrics.gateway_frames_rejected.labels(reason=exc.code).inc()
             conn.send(p.Error(code=exc.code, message=exc.message, ref=exc.ref or frame_id))
         except Exception:
             log.exception("frame failed")
-            metrics.frames_rejected.labels(reason="internal").inc()
+            metrics.gateway_frames_rejected.labels(reason="internal").inc()
             conn.send(p.Error(code="internal", message="the server could not apply this frame", ref=frame_id))

@@ -513,9 +513,22 @@ function onAck(event) {
   if (!frame) return;
   switch (frame.type) {
     case "chat.message": {
+      // The ack carries the seq and stands for the message: the server does not echo
+      // it back to this socket (an echo from another bus is dropped by seq).
       const chat = state.chats.get(frame.contact_id);
       const pending = chat && chat.pending.get(frame.id);
-      if (pending) pending.seq = event.seq;
+      if (chat) chat.pending.delete(frame.id);
+      if (chat && typeof event.seq === "number") {
+        onConversationEvent({
+          type: "chat.message",
+          contact_id: frame.contact_id,
+          seq: event.seq,
+          at: pending ? pending.at : serverNow(),
+          sender: { kind: "agent", id: state.user ? state.user.id : "", name: state.user ? state.user.display_name : "" },
+          body: frame.body,
+          client_id: frame.id,
+        });
+      }
       break;
     }
     case "contact.end": {

@@ -80,6 +80,11 @@
     }
   }
 
+  /** Now on the server's clock (the skew is measured from welcome.server_time). */
+  function serverNow() {
+    return Date.now() / 1000 + (state.skew || 0);
+  }
+
   function fmtTime(at) {
     if (!at) return "";
     return new Date(at * 1000).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
@@ -142,6 +147,7 @@
   const state = {
     token: local.getItem(STORE_KEY + ".token") || "",
     visitorId: "",
+    skew: 0,
     config: null,
     configError: false,
     ws: null,
@@ -465,6 +471,7 @@
   function onWelcome(event) {
     state.welcomed = true;
     state.socketState = "open";
+    state.skew = event.server_time ? event.server_time - Date.now() / 1000 : 0;
     state.attempt = 0;
     state.visitorId = event.user_id;
     if (!state.name && event.name) state.name = event.name;
@@ -614,8 +621,22 @@
         }
         break;
       case "chat.message": {
+        // The ack carries the message's seq and stands for it: the server does not
+        // echo a message to the socket that sent it (an echo from another bus is
+        // dropped by seq).  Other tabs of this visitor get the event itself.
         const msg = state.outbox.get(frame.id);
-        if (msg) msg.seq = event.seq; // sent; the echo with its seq replaces it
+        state.outbox.delete(frame.id);
+        if (typeof event.seq === "number") {
+          addConversationEvent({
+            type: "chat.message",
+            contact_id: frame.contact_id,
+            seq: event.seq,
+            at: msg ? msg.at : serverNow(),
+            sender: { kind: "visitor", id: state.visitorId, name: state.name },
+            body: frame.body,
+            client_id: frame.id,
+          });
+        }
         break;
       }
       case "offline.message":
@@ -799,7 +820,7 @@
     if (!conv) return;
     stopTyping();
     const id = newId("msg");
-    const msg = { id, contact_id: conv.id, body, at: Date.now() / 1000 };
+    const msg = { id, contact_id: conv.id, body, at: serverNow() };
     state.outbox.set(id, msg);
     request({ type: "chat.message", id, contact_id: conv.id, body });
     if (!state.ws) reconnectNow();

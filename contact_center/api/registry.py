@@ -1,0 +1,11 @@
+"""Every REST route the app serves, gathered from the modules that declare them.  A
+new group of routes is one import and one entry here; /openapi.json follows."""
+
+from __future__ import annotations
+
+from contact_center.api.http import ApiRoute
+from contact_center.api.routes import ROUTES as CORE_ROUTES
+
+API_ROUTES: list[ApiRoute] = [
+    *CORE_ROUTES,
+]
