@@ -102,6 +102,7 @@ class Conversations:
 def contact_summary(
     contact: Contact, *, agent_name: str = "", last_seq: int = 0, transfer_note: str = ""
 ) -> p.ContactSummary:
+    data = contact.data or {}
     return p.ContactSummary(
         id=contact.id,
         visitor_id=contact.visitor_id,
@@ -127,5 +128,10 @@ def contact_summary(
         csat=contact.csat,
         visitor_read_seq=contact.visitor_read_seq,
         agent_read_seq=contact.agent_read_seq,
-        transfer_note=transfer_note or (contact.data or {}).get("transfer_note", ""),
+        visitor_delivered_seq=contact.visitor_delivered_seq,
+        agent_delivered_seq=contact.agent_delivered_seq,
+        transfer_note=transfer_note or data.get("transfer_note", ""),
+        disposition=contact.disposition,
+        current_page_url=str(data.get("page", {}).get("url", "")),
+        current_page_title=str(data.get("page", {}).get("title", "")),
     )

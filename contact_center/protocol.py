@@ -295,12 +295,15 @@ class _Server(Struct, tag_field="type", omit_defaults=True, kw_only=True):
 
 class Ack(_Server, tag="ack"):
     """The frame with this id was applied (a repeat is acknowledged again, not
-    re-applied: ``duplicate`` is then true)."""
+    re-applied: ``duplicate`` is then true).  For a chat message, ``seq`` and ``at`` are
+    the stored event's: the server does not echo a message back to the socket that sent
+    it when the bus is in-process (with Redis it may; the client ignores a seq it has)."""
 
     id: str
     seq: int | None = None
     contact_id: str | None = None
     duplicate: bool = False
+    at: float | None = None
 
 
 class Error(_Server, tag="error"):
@@ -345,7 +348,13 @@ class ContactSummary(Struct, omit_defaults=True):
     # The other side's receipts, so a reloaded page shows delivered / read ticks.
     visitor_read_seq: int = 0
     agent_read_seq: int = 0
+    visitor_delivered_seq: int = 0
+    agent_delivered_seq: int = 0
     transfer_note: str = ""
+    disposition: str = ""
+    # The page the visitor is on now (their latest page view), when known.
+    current_page_url: str = ""
+    current_page_title: str = ""
 
 
 class Welcome(_Server, tag="welcome"):
@@ -356,9 +365,6 @@ class Welcome(_Server, tag="welcome"):
     name: str
     server_time: float
     contacts: list[ContactSummary] = []
-    # Agents: current state and outstanding offers.
-    state: str | None = None
-    offers: list[OfferEvent] = []
 
 
 class ChatMessageEvent(_Server, tag="chat.message"):
@@ -430,6 +436,16 @@ class ReceiptEvent(_Server, tag="chat.receipt"):
     by: Literal["visitor", "agent"]
     seq: int
     state: Literal["delivered", "read"]
+
+
+class VisitorPageEvent(_Server, tag="visitor.page"):
+    """Agent: the visitor moved to another page while the conversation is open."""
+
+    contact_id: str
+    url: str
+    title: str = ""
+    stage: str = ""
+    at: float = 0.0
 
 
 class QueuePositionEvent(_Server, tag="queue.position"):
@@ -534,6 +550,7 @@ ServerEvent = (
     | TypingEvent
     | ReceiptEvent
     | QueuePositionEvent
+    | VisitorPageEvent
     | ContactOverflowedEvent
     | OfferEvent
     | OfferRevokedEvent

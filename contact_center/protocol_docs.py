@@ -57,6 +57,7 @@ AGENT_EVENTS = (
     "contact.released",
     "agent.state",
     "queue.view",
+    "visitor.page",
 )
 EXTRA_EVENTS: dict[str, tuple[str, ...]] = {}
 

@@ -291,6 +291,8 @@ class RouterDriver:
                 contact = await self._contacts.get(decision.contact_id)
                 if contact is not None:
                     self._waiting_meta[decision.contact_id] = (contact.name, contact.stage)
+                    # The view may have gone out while the row was being read.
+                    self._views_dirty = True
             self._conversations.publish(
                 decision.contact_id,
                 p.QueuePositionEvent(contact_id=decision.contact_id, position=decision.position, eta_s=None),

@@ -169,6 +169,15 @@ async def update_agent(request: Request) -> Response:
     return json_response(_user_out(user))
 
 
+async def agent_directory(request: Request) -> Response:
+    """Colleagues an agent can transfer to (names only; no admin details)."""
+    require(request, "agent")
+    users = await services_of(request).users.all()
+    return json_response(
+        [s.DirectoryEntry(id=u.id, display_name=u.display_name, role=u.role) for u in users if not u.disabled]
+    )
+
+
 # --------------------------------------------------------------------------- admin: queues
 
 
@@ -313,6 +322,15 @@ ROUTES: list[ApiRoute] = [
         response=s.LoginResponse,
     ),
     ApiRoute("GET", "/api/me", me, "Who the token belongs to", "auth", role="agent", response=s.UserOut),
+    ApiRoute(
+        "GET",
+        "/api/agents",
+        agent_directory,
+        "Colleagues to transfer to",
+        "agents",
+        role="agent",
+        response=list[s.DirectoryEntry],
+    ),
     ApiRoute(
         "POST",
         "/api/visitor/token",

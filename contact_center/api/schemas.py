@@ -34,6 +34,12 @@ class UserOut(Struct):
     created_at: float
 
 
+class DirectoryEntry(Struct):
+    id: str
+    display_name: str
+    role: str
+
+
 class LoginResponse(Struct):
     token: str
     expires_in: int

@@ -140,7 +140,9 @@ class AgentSession(Session):
                         agent_id=self.agent_id,
                     )
                 )
-            self.ack(frame.id, seq=appended.event.seq, duplicate=appended.duplicate)
+            self.ack(
+                frame.id, seq=appended.event.seq, duplicate=appended.duplicate, at=appended.event.created_at
+            )
         elif isinstance(frame, p.ChatTyping):
             await self._check_held(frame.contact_id)
             services.conversations.publish(
@@ -180,6 +182,10 @@ class AgentSession(Session):
         elif isinstance(frame, p.ContactEndFrame):
             existing = await services.contacts.get(frame.contact_id)
             if existing is not None and existing.status == "ended" and existing.agent_id == self.agent_id:
+                # Ended already (the visitor left first): the agent still files the
+                # disposition.
+                if frame.disposition and not existing.disposition:
+                    await services.contacts.set_disposition(existing.id, frame.disposition)
                 self.ack(frame.id, contact_id=existing.id, duplicate=True)
                 return
             contact = await self._held(frame.contact_id)

@@ -20,6 +20,11 @@ RECENTLY_CLOSED_S = 30 * 60
 class VisitorSession(Session):
     allowed_frames = p.VISITOR_FRAMES
 
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        # Conversations this socket follows (for page-change notices).
+        self.following: set[str] = set()
+
     @property
     def visitor_id(self) -> str:
         return self.identity.subject
@@ -51,6 +56,7 @@ class VisitorSession(Session):
         )
         resume = {point.contact_id: point.after_seq for point in hello.resume}
         for contact in contacts:
+            self.following.add(contact.id)
             await self.replay(contact.id, resume.get(contact.id, 0))
             if contact.status == "queued":
                 services.router_input.submit(PositionRequested(at=now, contact_id=contact.id))
@@ -76,6 +82,23 @@ class VisitorSession(Session):
             raise FrameError("not_found", "no such conversation")
         return ref
 
+    async def _tell_agents_about_page(self, page: p.PageInfo) -> None:
+        """An agent in conversation with this visitor sees where the visitor is now."""
+        now = self.now()
+        for contact_id in self.following:
+            ref = await self.services.directory.get(contact_id)
+            if ref is None or not ref.is_open:
+                continue
+            await self.services.contacts.set_data(
+                contact_id, page={"url": page.url, "title": page.title, "stage": page.stage, "at": now}
+            )
+            self.services.conversations.publish(
+                contact_id,
+                p.VisitorPageEvent(
+                    contact_id=contact_id, url=page.url, title=page.title, stage=page.stage, at=now
+                ),
+            )
+
     def _actor(self, contact: Contact) -> Actor:
         return Actor("visitor", self.visitor_id, contact.name)
 
@@ -88,7 +111,9 @@ class VisitorSession(Session):
                 raise FrameError("closed", "this conversation has ended", frame.id)
             actor = Actor("visitor", self.visitor_id, ref.name)
             appended = await actions.post_message(ref.contact_id, actor, frame.body, frame.id, self.conn)
-            self.ack(frame.id, seq=appended.event.seq, duplicate=appended.duplicate)
+            self.ack(
+                frame.id, seq=appended.event.seq, duplicate=appended.duplicate, at=appended.event.created_at
+            )
         elif isinstance(frame, p.ChatTyping):
             ref = await self._own_ref(frame.contact_id)
             services.conversations.publish(
@@ -122,6 +147,7 @@ class VisitorSession(Session):
                 raise FrameError("closed", "this queue is closed now; leave a message", frame.id)
             contact = await actions.start_chat(self.visitor_id, frame)
             services.directory.remember(contact)
+            self.following.add(contact.id)
             await self.replay(contact.id, 0)
             self.ack(frame.id, contact_id=contact.id)
         elif isinstance(frame, p.ChatEnd):
@@ -139,6 +165,7 @@ class VisitorSession(Session):
             self.ack(frame.id, contact_id=contact.id)
         elif isinstance(frame, p.PageView):
             await services.journey.record_page_view(self.visitor_id, frame.page, self.now())
+            await self._tell_agents_about_page(frame.page)
         elif isinstance(frame, p.Sync):
             contact = await self._own(frame.contact_id)
             last = await self.replay(contact.id, frame.after_seq)

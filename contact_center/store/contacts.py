@@ -288,6 +288,15 @@ class ContactStore:
             )
         return True
 
+    async def set_disposition(self, contact_id: str, disposition: str) -> None:
+        async with self._engine.begin() as conn:
+            await conn.execute(
+                update(Contact).where(Contact.id == contact_id).values(disposition=disposition)
+            )
+            await conn.execute(
+                update(Touchpoint).where(Touchpoint.contact_id == contact_id).values(outcome=disposition)
+            )
+
     async def set_receipt(self, contact_id: str, column: str, seq: int) -> None:
         """Raise a receipt column (never lower it: receipts can arrive out of order)."""
         col = getattr(Contact, column)
