@@ -7,8 +7,11 @@ so replaying the command at the same point of the log yields the same events.  A
 carrying out a decision shows the engine must learn something only the database knows
 (an assignment lost a race with the visitor leaving), the driver *appends* an event to
 the log rather than poking the engine.  So the log alone rebuilds the engine's state.
-Ticks are not logged: the engine processes timers at their deadlines whatever the tick
-rate, so replay without ticks decides the same.
+Ticks go through the log too, so an event is always applied at the same logical time
+live and in replay (an accept that arrived just before an offer's expiry tick stays
+before it).  While replaying (``live`` false) the driver only feeds the engine: the
+decisions were carried out when they were first made, and :meth:`reconcile` repairs
+what a router that died mid-way left undone.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ import contextlib
 import dataclasses
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import msgspec
@@ -104,12 +107,20 @@ class RouterDriver:
         self._last_status: bytes = b""
         self._last_status_at = 0.0
         self.applied = 0
+        # False while replaying the log: feed the engine, carry nothing out.
+        self.live = True
+        # Called between two batches of log items (the cluster router snapshots there).
+        self.after_batch: Callable[[RouterDriver], Awaitable[None]] | None = None
 
     # ------------------------------------------------------------------ lifecycle
 
-    async def start(self) -> None:
-        await self._load_config(self._clock())
-        await self._restore_contacts(self._clock())
+    async def start(self, *, restore_from_database: bool = True) -> None:
+        """Start routing.  The single-process install rebuilds the engine from the
+        database; a cluster router has rebuilt it from a snapshot and the log."""
+        if restore_from_database:
+            await self.load_from_database()
+        else:
+            await self._load_names()
         self._tasks = [
             asyncio.create_task(self._run(), name="router-driver"),
             asyncio.create_task(self._tick_loop(), name="router-ticker"),
@@ -123,16 +134,35 @@ class RouterDriver:
                 await task
         self._tasks = []
 
-    async def _load_config(self, now: float) -> None:
+    async def _config_events(self, now: float) -> list[rev.Event]:
+        events: list[rev.Event] = []
         for queue in await self._queues.all():
             self._queue_names[queue.id] = queue.name
-            await self._apply_event(queue_upserted(queue, now))
+            events.append(queue_upserted(queue, now))
         for user in await self._users.all():
             self._agent_names[user.id] = user.display_name
-            if user.disabled:
-                await self._apply_event(rev.AgentRemoved(at=now, agent_id=user.id))
-            else:
-                await self._apply_event(agent_upserted(user, now))
+            events.append(
+                rev.AgentRemoved(at=now, agent_id=user.id) if user.disabled else agent_upserted(user, now)
+            )
+        return events
+
+    async def _load_config(self, now: float) -> None:
+        for event in await self._config_events(now):
+            await self._apply_event(event)
+
+    async def load_from_database(self) -> None:
+        """Configuration, waiting and assigned contacts, straight into the engine."""
+        await self._load_config(self._clock())
+        await self._restore_contacts(self._clock())
+
+    async def _load_names(self) -> None:
+        await self._config_events(self._clock())
+
+    async def submit_config(self) -> None:
+        """Queues or agents changed: put their current settings in the log (read
+        from the database once, here, so replay does not depend on the database)."""
+        for event in await self._config_events(self._clock()):
+            self._input.submit(event)
 
     async def _restore_contacts(self, now: float) -> None:
         """After a restart of the single-process install: put back what was waiting
@@ -168,34 +198,45 @@ class RouterDriver:
             items = await self._input.read()
             for item in items:
                 try:
-                    await self._apply(item)
+                    await self.apply(item)
                 except Exception:
                     log.exception("router failed to apply %r", item)
+            if self.after_batch is not None:
+                await self.after_batch(self)
 
     async def _tick_loop(self) -> None:
         while True:
             await asyncio.sleep(self._tick_s)
-            try:
-                await self._apply_event(rev.Tick(at=self._clock()))
-                self._publish_views()
-            except Exception:
-                log.exception("router tick failed")
+            self._input.submit(rev.Tick(at=self._clock()))
 
-    async def _apply(self, item: RouterItem) -> None:
+    async def apply(self, item: RouterItem) -> None:
+        """Apply one item of the log (live, or replaying when ``live`` is false)."""
         if isinstance(item, AgentConnected):
             await self._agent_connected(item)
         elif isinstance(item, AgentDisconnected):
             await self._agent_disconnected(item)
         elif isinstance(item, PositionRequested):
-            self._republish_position(item.contact_id)
+            if self.live:
+                self._republish_position(item.contact_id)
         elif isinstance(item, ReloadConfig):
-            await self._load_config(self._clock())
+            if self.live:
+                await self.submit_config()
         else:
             await self._apply_event(item)
+            if isinstance(item, rev.Tick) and self.live:
+                self._publish_views()
+
+    async def replay(self, items: list[RouterItem]) -> None:
+        """Rebuild state from the log without carrying anything out again."""
+        self.live = False
+        try:
+            for item in items:
+                await self.apply(item)
+        finally:
+            self.live = True
 
     async def _apply_event(self, event: rev.Event) -> None:
-        # The engine needs time to move forward; events from several gateways can
-        # carry slightly skewed clocks.
+        # Time only moves forward, whatever clocks stamped the events.
         if event.at < self._last_at:
             event = dataclasses.replace(event, at=self._last_at)
         self._last_at = event.at
@@ -203,17 +244,109 @@ class RouterDriver:
         self.applied += 1
         if not isinstance(event, rev.Tick):
             self._views_dirty = True
+        if not self.live:
+            return
         for decision in decisions:
             try:
                 await self._execute(decision, event)
             except Exception:
                 log.exception("router failed to carry out %r", decision)
 
+    # ------------------------------------------------------------------ takeover
+
+    def snapshot(self) -> dict[str, Any]:
+        """The router's state between two log items (engine plus the driver's clock)."""
+        return {"engine": self.engine.snapshot(), "last_at": self._last_at}
+
+    def restore(self, snapshot: dict[str, Any]) -> None:
+        self.engine = RoutingEngine.restore(snapshot["engine"], self.engine.config)
+        self._last_at = float(snapshot.get("last_at", 0.0))
+
+    async def reconcile(self, *, settle_s: float = 10.0) -> None:
+        """Make the database and the agents agree with the engine.
+
+        After a takeover the engine (snapshot + replayed log) knows every decision the
+        dead router made, but not which it carried out: an assignment may be decided
+        but not written, an offer made but its message lost.  And a gateway may have
+        stored a contact but died before logging it.  Decisions are carried out again
+        (each step is guarded, so doing it twice is harmless); what the engine must
+        learn goes through the log.  Contacts younger than ``settle_s`` are left alone:
+        their events may still be on their way.
+        """
+        now = self._clock()
+        open_rows = {c.id: c for c in await self._contacts.with_status(("queued", "active"))}
+        for contact_id in self.engine.contact_ids():
+            view = self.engine.contact_view(contact_id)
+            if view is None:
+                continue
+            row = open_rows.get(contact_id)
+            if row is None:
+                # Closed in the database (visitor left, ended) while the log lost it.
+                closed = await self._contacts.get(contact_id)
+                if closed is not None and now - (closed.ended_at or now) >= 0:
+                    if view.state == "assigned":
+                        self._input.submit(rev.ContactEnded(at=now, contact_id=contact_id))
+                    else:
+                        self._input.submit(rev.ContactAbandoned(at=now, contact_id=contact_id))
+                continue
+            if view.state == "assigned" and view.agent_id and row.status == "queued":
+                await self._assign(
+                    rev.Assigned(
+                        contact_id=contact_id,
+                        agent_id=view.agent_id,
+                        queue_id=view.queue_id,
+                        channel=view.channel,
+                        enqueued_at=view.enqueued_at,
+                        at=now,
+                        via="offer",
+                    ),
+                    now,
+                )
+            elif view.state == "offered" and view.agent_id and view.offer_expires_at is not None:
+                await self._offer(
+                    rev.OfferMade(
+                        contact_id=contact_id,
+                        agent_id=view.agent_id,
+                        queue_id=view.queue_id,
+                        channel=view.channel,
+                        expires_at=view.offer_expires_at,
+                    ),
+                    now,
+                )
+        for contact_id, row in open_rows.items():
+            if self.engine.contact_view(contact_id) is not None or now - row.created_at < settle_s:
+                continue
+            if row.status == "queued":
+                self._input.submit(
+                    rev.ContactArrived(
+                        at=now,
+                        contact_id=contact_id,
+                        queue_id=row.queue_id,
+                        channel=row.channel,  # type: ignore[arg-type]
+                        priority=row.priority,
+                        enqueued_at=row.enqueued_at,
+                    )
+                )
+            elif row.agent_id:
+                self._input.submit(
+                    rev.ContactRestored(
+                        at=now,
+                        contact_id=contact_id,
+                        queue_id=row.queue_id,
+                        agent_id=row.agent_id,
+                        channel=row.channel,  # type: ignore[arg-type]
+                        enqueued_at=row.enqueued_at,
+                    )
+                )
+        self._publish_views(force=True)
+
     # ------------------------------------------------------------------ commands
 
     async def _agent_connected(self, command: AgentConnected) -> None:
         view = self.engine.agent_view(command.agent_id)
         if view is None:
+            if not self.live:
+                return  # the live run logged what it learnt
             # Created behind the router's back (the CLI writes the database): learn the
             # profile through the log, then handle the command again after it.
             user = await self._users.get(command.agent_id)
@@ -229,8 +362,10 @@ class RouterDriver:
                     at=command.at, agent_id=command.agent_id, presence="away", reason="signed_in"
                 )
             )
-        else:
+        elif self.live:
             self._send_agent(command.agent_id, p.AgentStateEvent(state=view.state, until=view.wrap_up_until))
+        if not self.live:
+            return
         for agent_id, _offered_at, payload in self._offers.values():
             if agent_id == command.agent_id:
                 self._bus.publish(agent_topic(agent_id), payload)
@@ -250,7 +385,7 @@ class RouterDriver:
             )
         )
         for contact_id in held:
-            contact = await self._contacts.get(contact_id)
+            contact = await self._contacts.get(contact_id) if self.live else None
             if contact is not None and contact.status == "active":
                 await self._contacts.requeue(contact_id, None)
                 await self._conversations.append(

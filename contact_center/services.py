@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import time
+import uuid
 from typing import Any
 
 import msgspec
@@ -18,7 +19,8 @@ from prometheus_client import CollectorRegistry
 from contact_center import protocol as p
 from contact_center.actions import ContactActions
 from contact_center.bus import create_bus
-from contact_center.conversations import Conversations
+from contact_center.bus.redis import RedisBus
+from contact_center.conversations import Conversations, server_event
 from contact_center.directory import ContactDirectory, peek
 from contact_center.domain import DOMAIN_TOPIC, DomainEvents
 from contact_center.gateway.connection import CONTACT_TOPIC, contact_topic
@@ -28,6 +30,9 @@ from contact_center.journey.recorder import JourneyRecorder
 from contact_center.journey.stages import parse_rules
 from contact_center.router_driver import STATUS_TOPIC, RouterDriver, RouterStatusMessage
 from contact_center.router_input import AgentDisconnected, MemoryRouterInput, RouterInput
+from contact_center.scale.cluster_router import ClusterRouter
+from contact_center.scale.presence import ClusterPresence
+from contact_center.scale.sweeper import PresenceSweeper
 from contact_center.security import Identity, TokenSigner
 from contact_center.settings import Settings
 from contact_center.store.contacts import ContactStore
@@ -94,32 +99,82 @@ class Services:
         )
         senders = {s: self.metrics.messages.labels(sender=s) for s in ("visitor", "agent", "system")}
         self.actions.count_message = lambda sender: senders[sender].inc()
+        self.node_id = uuid.uuid4().hex[:12]
+        self.clustered = not settings.bus_url.startswith("memory://")
+        routes = settings.role in ("all", "router")
+        # The router in this process: always active on its own, or (clustered) only
+        # while this process holds the router lease.
         self.driver: RouterDriver | None = None
-        if settings.role in ("all", "router"):
-            self.driver = RouterDriver(
-                engine=RoutingEngine(
-                    EngineConfig(
-                        missed_offers_before_away=settings.missed_offers_before_away,
-                        chat_while_on_call=settings.chat_while_on_call,
-                        default_chat_capacity=settings.default_chat_capacity,
-                    )
-                ),
-                router_input=self.router_input,
-                contacts=self.contacts,
-                queues=self.queues,
-                users=self.users,
-                conversations=self.conversations,
-                bus=self.bus,
-                db=self.db,
-                emit=self.domain.emit,
-                tick_s=settings.router_tick_s,
-            )
+        self.cluster_router: ClusterRouter | None = None
+        self.cluster_presence: ClusterPresence | None = None
+        self.sweeper: PresenceSweeper | None = None
+        if routes and not self.clustered:
+            self.driver = self._make_driver()
         self.presence = Presence(
             grace_s={"visitor": settings.visitor_grace_s, "agent": settings.agent_grace_s},
             on_gone={"visitor": self._visitor_gone, "agent": self._agent_gone},
         )
+        if self.clustered:
+            self._cluster(routes)
         self._queue_status: dict[str, p.QueueStatus] = {}
         self._agent_names: dict[str, str] = {}
+        # contact id -> the highest seq this process has delivered to its sockets
+        self._delivered: dict[str, int] = {}
+
+    def _make_driver(self) -> RouterDriver:
+        settings = self.settings
+        return RouterDriver(
+            engine=RoutingEngine(
+                EngineConfig(
+                    missed_offers_before_away=settings.missed_offers_before_away,
+                    chat_while_on_call=settings.chat_while_on_call,
+                    default_chat_capacity=settings.default_chat_capacity,
+                )
+            ),
+            router_input=self.router_input,
+            contacts=self.contacts,
+            queues=self.queues,
+            users=self.users,
+            conversations=self.conversations,
+            bus=self.bus,
+            db=self.db,
+            emit=self.domain.emit,
+            tick_s=settings.router_tick_s,
+        )
+
+    def _cluster(self, routes: bool) -> None:
+        """Several processes on Redis: presence visible to all, and (when this process
+        may route) a router that leads only under the lease."""
+        from contact_center.scale.router_log import RedisRouterInput
+
+        assert isinstance(self.bus, RedisBus) and isinstance(self.router_input, RedisRouterInput)
+        settings = self.settings
+        self.cluster_presence = ClusterPresence(self.bus.client, self.node_id, self.presence.local_subjects)
+        self.presence.elsewhere = self.cluster_presence.elsewhere
+        self.presence.on_first = self.cluster_presence.announce
+        self.bus.on_reconnect.append(self._resync_after_bus_outage)
+        if not routes:
+            return
+
+        def on_active(driver: RouterDriver | None) -> None:
+            self.driver = driver
+
+        self.cluster_router = ClusterRouter(
+            make_driver=self._make_driver,
+            router_input=self.router_input,
+            lease_s=settings.router_lease_s,
+            node_id=self.node_id,
+            on_active=on_active,
+        )
+        self.sweeper = PresenceSweeper(
+            presence=self.cluster_presence,
+            engine=lambda: self.driver.engine if self.driver is not None else None,
+            contacts=self.contacts,
+            router_input=self.router_input,
+            abandon=self.actions.abandon,
+            agent_grace_s=settings.agent_grace_s,
+            visitor_grace_s=settings.visitor_grace_s,
+        )
 
     def _router_input(self) -> RouterInput:
         if self.settings.bus_url.startswith("memory://"):
@@ -140,11 +195,23 @@ class Services:
         self.receipts.start()
         if self.driver is not None:
             await self.driver.start()
+        if self.cluster_presence is not None:
+            self.cluster_presence.start()
+        if self.cluster_router is not None:
+            self.cluster_router.start()
+        if self.sweeper is not None:
+            self.sweeper.start()
 
     async def stop(self) -> None:
         self.presence.cancel_all()
-        if self.driver is not None:
+        if self.sweeper is not None:
+            await self.sweeper.stop()
+        if self.cluster_router is not None:
+            await self.cluster_router.stop()
+        elif self.driver is not None:
             await self.driver.stop()
+        if self.cluster_presence is not None:
+            await self.cluster_presence.stop()
         await self.conversation_log.stop()
         await self.receipts.stop()
         await self.router_input.stop()
@@ -154,13 +221,28 @@ class Services:
     # ------------------------------------------------------------------ observers
 
     def _seen_on_conversation(self, topic: str, payload: bytes) -> None:
-        """Every conversation event this process receives keeps two caches current:
-        the last seq (for numbering) and the contact directory (for authorisation)."""
+        """Every conversation event this process receives keeps three things current:
+        the last seq (for numbering), the contact directory (for authorisation) and
+        how far local sockets have been served (for repair after a bus outage)."""
         event = peek(payload)
         contact_id = topic[len(CONTACT_TOPIC) :]
         if event.seq is not None:
             self.conversation_log.note_seq(contact_id, event.seq)
+            if event.seq > self._delivered.get(contact_id, 0):
+                self._delivered[contact_id] = event.seq
         self.directory.apply(contact_id, event)
+
+    async def _resync_after_bus_outage(self) -> None:
+        """Redis came back: events published while this process was not subscribed
+        never reached it.  They are in the database; hand each followed conversation
+        what it missed, as if the bus had delivered it (sockets ignore seqs they have)."""
+        for topic in self.hub.topics(CONTACT_TOPIC):
+            contact_id = topic[len(CONTACT_TOPIC) :]
+            after = self._delivered.get(contact_id)
+            if after is None:
+                after = max(0, (self.conversation_log.known_last_seq(contact_id) or 1) - 1)
+            for stored in await self.conversation_log.history(contact_id, after):
+                self.hub.deliver_local(topic, p.encode(server_event(stored)))
 
     def _router_status(self, _topic: str, payload: bytes) -> None:
         message = _status_decoder.decode(payload)

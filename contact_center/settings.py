@@ -60,6 +60,8 @@ class Settings:
     missed_offers_before_away: int = 3
     chat_while_on_call: bool = False
     router_tick_s: float = 0.5
+    # Clustered: how long the router lease lasts; a standby takes over within this.
+    router_lease_s: float = 5.0
     # A visitor whose every socket is gone this long while waiting has abandoned.
     visitor_grace_s: float = 60.0
     # An agent whose every socket is gone this long is set offline; its chats go back

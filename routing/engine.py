@@ -1123,6 +1123,13 @@ class RoutingEngine:
             service_level=erlang.service_level,
         )
 
+    def agent_ids(self) -> list[str]:
+        return list(self._agents)
+
+    def contact_ids(self) -> list[str]:
+        """Every contact the engine tracks (waiting, offered or assigned)."""
+        return list(self._contacts)
+
     def queue_ids(self) -> list[str]:
         return list(self._queues)
 

@@ -15,6 +15,7 @@ import asyncio
 import contextlib
 import logging
 from collections import deque
+from collections.abc import Awaitable, Callable
 
 import redis.asyncio as aioredis
 from redis.exceptions import ConnectionError as RedisConnectionError
@@ -42,6 +43,9 @@ class RedisBus(Bus):
         self._flushed = asyncio.Event()
         self.published = 0
         self.dropped = 0
+        # Awaited after the subscriber connection came back (messages published
+        # meanwhile were not delivered to this process).
+        self.on_reconnect: list[Callable[[], Awaitable[None]]] = []
 
     @property
     def client(self) -> aioredis.Redis:
@@ -147,8 +151,14 @@ class RedisBus(Bus):
                 message = await self._pubsub.get_message(timeout=1.0)
             except (RedisConnectionError, RedisTimeoutError, OSError):
                 log.warning("redis bus: connection lost, reconnecting")
-                await asyncio.sleep(0.2)
-                await self._resubscribe()
+                while not await self._resubscribe():  # noqa: ASYNC110 - polling Redis until it is back
+                    await asyncio.sleep(0.2)
+                log.info("redis bus: reconnected")
+                for callback in self.on_reconnect:
+                    try:
+                        await callback()
+                    except Exception:
+                        log.exception("redis bus: reconnect callback failed")
                 continue
             if message is None or message.get("type") != "message":
                 continue
@@ -159,6 +169,9 @@ class RedisBus(Bus):
             except Exception:
                 log.exception("redis bus: handler failed for %s", topic)
 
-    async def _resubscribe(self) -> None:
-        with contextlib.suppress(RedisConnectionError, RedisTimeoutError, OSError):
+    async def _resubscribe(self) -> bool:
+        try:
             await self._pubsub.subscribe("cc:bus:hello", *self._topics)
+        except (RedisConnectionError, RedisTimeoutError, OSError):
+            return False
+        return True

@@ -64,6 +64,13 @@ class Hub:
             if topic not in self._pinned:
                 self._bus.unsubscribe(topic)
 
+    def topics(self, prefix: str) -> list[str]:
+        return [topic for topic in self._topics if topic.startswith(prefix)]
+
+    def deliver_local(self, topic: str, payload: bytes) -> None:
+        """Hand a message to this process as if the bus had delivered it."""
+        self._on_message(topic, payload)
+
     def subscribers(self, topic: str) -> int:
         return len(self._topics.get(topic, ()))
 

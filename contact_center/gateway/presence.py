@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import Any
 
 log = logging.getLogger(__name__)
 
@@ -33,13 +34,20 @@ class Presence:
     ) -> None:
         self._grace_s = grace_s
         self._on_gone = on_gone
-        self._elsewhere = elsewhere
+        self.elsewhere = elsewhere
         self._counts: dict[tuple[str, str], int] = {}
         self._timers: dict[tuple[str, str], asyncio.TimerHandle | asyncio.Task[None]] = {}
+        # Called (in the background) when a subject's first socket opens here.
+        self.on_first: Callable[[str, str], Coroutine[Any, Any, None]] | None = None
+        self._background: set[asyncio.Task[None]] = set()
 
     def connected(self, kind: str, subject: str) -> None:
         key = (kind, subject)
         self._counts[key] = self._counts.get(key, 0) + 1
+        if self._counts[key] == 1 and self.on_first is not None:
+            task = asyncio.create_task(self.on_first(kind, subject))
+            self._background.add(task)
+            task.add_done_callback(self._background.discard)
         timer = self._timers.pop(key, None)
         if timer is not None:
             timer.cancel()
@@ -65,7 +73,7 @@ class Presence:
         if self._timers.get(key) is not asyncio.current_task():
             return
         del self._timers[key]
-        if self.is_connected(kind, subject) or await self._elsewhere(kind, subject):
+        if self.is_connected(kind, subject) or await self.elsewhere(kind, subject):
             return
         try:
             await self._on_gone[kind](subject)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 from collections import deque
 from typing import Any
@@ -25,6 +26,13 @@ log = logging.getLogger(__name__)
 STREAM = "cc:router:log"
 # Keep the log bounded; snapshots are taken far more often than this many events.
 MAX_LEN = 1_000_000
+
+
+def stamped(item: RouterItem, entry_id: str) -> RouterItem:
+    """The item at the time Redis gave its log entry.  Gateways' clocks differ; the
+    stream's ids only grow, so the router (and any replay of the log) sees one clock."""
+    at = int(entry_id.split("-", 1)[0]) / 1000.0
+    return dataclasses.replace(item, at=at)
 
 
 class RedisRouterInput(RouterInput):
@@ -86,10 +94,28 @@ class RedisRouterInput(RouterInput):
                 continue
             if not response:
                 continue
-            items: list[RouterItem] = []
             stream_entries: list[Any] = list(response)
+            items: list[RouterItem] = []
             for _stream, entries in stream_entries:
-                for entry_id, fields in entries:
-                    self.last_id = entry_id.decode() if isinstance(entry_id, bytes) else entry_id
-                    items.append(item_from_dict(msgspec.json.decode(fields[b"e"])))
+                items.extend(self._decode(entries))
             return items
+
+    def _decode(self, entries: list[Any]) -> list[RouterItem]:
+        items: list[RouterItem] = []
+        for entry_id, fields in entries:
+            self.last_id = entry_id.decode() if isinstance(entry_id, bytes) else str(entry_id)
+            items.append(stamped(item_from_dict(msgspec.json.decode(fields[b"e"])), self.last_id))
+        return items
+
+    async def read_range(self, after_id: str, count: int = 5000) -> list[RouterItem]:
+        """Entries after ``after_id`` (exclusive), for replay; empty at the end."""
+        entries = await self._redis.xrange(self._stream, min=f"({after_id}", max="+", count=count)
+        return self._decode(list(entries or []))
+
+    async def end_id(self) -> str:
+        """The id of the newest entry ("0-0" for an empty log)."""
+        newest = await self._redis.xrevrange(self._stream, count=1)
+        if not newest:
+            return "0-0"
+        entry_id = newest[0][0]
+        return entry_id.decode() if isinstance(entry_id, bytes) else str(entry_id)

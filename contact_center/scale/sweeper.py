@@ -1,0 +1,91 @@
+"""What a dead gateway cannot do for itself: notice that its people are gone.
+
+The active router looks, every few seconds, for agents routing believes present and
+visitors whose contacts wait, that have no live presence entry on any gateway.  After
+the same grace periods a live gateway would give (an agent's consoles, a visitor's
+tabs), it acts as that gateway would have: the agent goes offline and its chats return
+to their queues; the visitor's waiting contact is abandoned.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Awaitable, Callable
+
+from contact_center.router_input import AgentDisconnected, RouterInput
+from contact_center.scale.presence import ClusterPresence
+from contact_center.store.contacts import ContactStore
+from routing.engine import RoutingEngine
+
+log = logging.getLogger(__name__)
+
+
+class PresenceSweeper:
+    def __init__(
+        self,
+        *,
+        presence: ClusterPresence,
+        engine: Callable[[], RoutingEngine | None],
+        contacts: ContactStore,
+        router_input: RouterInput,
+        abandon: Callable[[str], Awaitable[bool]],
+        agent_grace_s: float,
+        visitor_grace_s: float,
+        period_s: float = 2.0,
+    ) -> None:
+        self._presence = presence
+        self._engine = engine
+        self._contacts = contacts
+        self._input = router_input
+        self._abandon = abandon
+        self._grace = {"agent": agent_grace_s, "visitor": visitor_grace_s}
+        self._period_s = period_s
+        self._missing_since: dict[tuple[str, str], float] = {}
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._loop(), name="presence-sweeper")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+    async def _loop(self) -> None:
+        while True:
+            await asyncio.sleep(self._period_s)
+            try:
+                await self.sweep(time.time())
+            except Exception:
+                log.exception("presence sweep failed")
+
+    async def _gone_long_enough(self, kind: str, subject: str, now: float) -> bool:
+        key = (kind, subject)
+        if await self._presence.anywhere(kind, subject):
+            self._missing_since.pop(key, None)
+            return False
+        since = self._missing_since.setdefault(key, now)
+        if now - since < self._grace[kind]:
+            return False
+        del self._missing_since[key]
+        return True
+
+    async def sweep(self, now: float) -> None:
+        engine = self._engine()
+        if engine is None:
+            return  # not the active router
+        for agent_id in engine.agent_ids():
+            view = engine.agent_view(agent_id)
+            if view is None or view.presence == "offline":
+                continue
+            if await self._gone_long_enough("agent", agent_id, now):
+                log.info("agent %s has no console on any gateway: offline", agent_id)
+                self._input.submit(AgentDisconnected(at=now, agent_id=agent_id))
+        for contact in await self._contacts.with_status(("queued",)):
+            if await self._gone_long_enough("visitor", contact.visitor_id, now):
+                log.info("visitor %s has no tab on any gateway: abandoned", contact.visitor_id)
+                await self._abandon(contact.id)
