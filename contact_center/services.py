@@ -42,6 +42,7 @@ from contact_center.store.queues import QueueStore
 from contact_center.store.receipts import ReceiptWriter
 from contact_center.store.users import UserStore
 from contact_center.store.visitors import VisitorStore
+from contact_center.supervisor.service import Supervision
 from dashboard.aggregator import KpiAggregator
 from dashboard.metrics import Metrics
 from routing.engine import RoutingEngine
@@ -82,7 +83,9 @@ class Services:
         self.conversation_log = ConversationLog(self.db)
         self.conversations = Conversations(self.conversation_log, self.hub)
         self.domain = DomainEvents(self.bus)
-        self.domain.listen(self.aggregator.ingest)
+        # The supervisor dashboard: the aggregator is fed through its live push.
+        self.supervision = Supervision(self)
+        self.domain.listen(self.supervision.ingest)
         self.domain.listen(self.metrics.observe)
         self.stage_rules = parse_rules(settings.stage_rules)
         self.journey = JourneyRecorder(self.db, self.visitors, self.stage_rules, settings.track_page_views)
@@ -99,6 +102,7 @@ class Services:
         )
         senders = {s: self.metrics.messages.labels(sender=s) for s in ("visitor", "agent", "system")}
         self.actions.count_message = lambda sender: senders[sender].inc()
+        self.actions.infer_stage = self.journey.latest_stage
         self.node_id = uuid.uuid4().hex[:12]
         self.clustered = not settings.bus_url.startswith("memory://")
         routes = settings.role in ("all", "router")
@@ -138,7 +142,7 @@ class Services:
             conversations=self.conversations,
             bus=self.bus,
             db=self.db,
-            emit=self.domain.emit,
+            emit=self.supervision.router_emit,
             tick_s=settings.router_tick_s,
         )
 
@@ -190,9 +194,11 @@ class Services:
         self.hub.observe(CONTACT_TOPIC, self._seen_on_conversation)
         self.hub.observe(DOMAIN_TOPIC, self.domain.on_bus_message, subscribe=DOMAIN_TOPIC)
         self.hub.observe(STATUS_TOPIC, self._router_status, subscribe=STATUS_TOPIC)
+        await self.supervision.start()
         await self.router_input.start()
         self.conversation_log.start()
         self.receipts.start()
+        await self.journey.start()
         if self.driver is not None:
             await self.driver.start()
         if self.cluster_presence is not None:
@@ -204,6 +210,7 @@ class Services:
 
     async def stop(self) -> None:
         self.presence.cancel_all()
+        await self.supervision.stop()
         if self.sweeper is not None:
             await self.sweeper.stop()
         if self.cluster_router is not None:
@@ -212,6 +219,7 @@ class Services:
             await self.driver.stop()
         if self.cluster_presence is not None:
             await self.cluster_presence.stop()
+        await self.journey.stop()
         await self.conversation_log.stop()
         await self.receipts.stop()
         await self.router_input.stop()
@@ -291,4 +299,9 @@ class Services:
         return self.signer.issue(identity, ttl)
 
     def describe(self) -> dict[str, Any]:
-        return {"role": self.settings.role, "bus": self.settings.bus_url.split("://")[0]}
+        return {
+            "role": self.settings.role,
+            "bus": self.settings.bus_url.split("://")[0],
+            "node_id": self.node_id,
+            "routing": self.driver is not None,
+        }

@@ -195,3 +195,6 @@ class Health(Struct):
     role: str
     bus: str
     uptime_s: float
+    # This process's id in a cluster, and whether it is the active router now.
+    node_id: str
+    routing: bool
