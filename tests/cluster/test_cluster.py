@@ -298,7 +298,7 @@ async def test_redis_restart_under_traffic_loses_nothing_acknowledged(
             acked: list[str] = []
 
             async def talk(n: int) -> None:
-                for i in range(n):
+                for _ in range(n):
                     body = f"m{len(acked)}"
                     try:
                         await vera.request(
