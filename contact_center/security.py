@@ -67,8 +67,9 @@ class TokenSigner:
     _ALGORITHM = "HS256"
 
     def __init__(self, secret: str) -> None:
-        if len(secret) < 16:
-            raise ValueError("the secret key must be at least 16 characters")
+        # HS256 wants a key at least as long as its hash (RFC 7518 3.2).
+        if len(secret) < 32:
+            raise ValueError("the secret key (CC_SECRET_KEY) must be at least 32 characters")
         self._secret = secret
 
     def issue(self, identity: Identity, ttl_s: int, now: float | None = None) -> str:
