@@ -60,7 +60,7 @@ from dashboard.snapshot import (
     CallQuality,
     GridCell,
     KpiTable,
-    QueueWaiting,
+    QueueWaitingList,
     Snapshot,
     StageChannelGrid,
 )
@@ -151,9 +151,7 @@ class _Recorder(LifecycleListener):
             for t in self._cut(dims):
                 t.add_left()
 
-    def talk_ended(
-        self, contact: Contact, at: float, agent: str, talk_s: float, hold_s: float
-    ) -> None:
+    def talk_ended(self, contact: Contact, at: float, agent: str, talk_s: float, hold_s: float) -> None:
         if at >= self.since:
             for t in self._cut_agent(contact.dims, agent):
                 t.add_handled(talk_s, hold_s)
@@ -311,9 +309,7 @@ class KpiAggregator:
             sl = row["service_level"]
             alerts += alert_rules.service_level(self.rules, queue, sl["value"], sl["denominator"])
         for agent_id, live in agents_live.items():
-            alerts += alert_rules.missed_offers(
-                self.rules, agent_id, live["missed_offers_in_a_row"]
-            )
+            alerts += alert_rules.missed_offers(self.rules, agent_id, live["missed_offers_in_a_row"])
         for call in call_quality["warnings"]:
             alerts += alert_rules.call_quality(
                 self.rules, call["call_id"], call["warning"], call["latest_mos"]
@@ -336,8 +332,7 @@ class KpiAggregator:
             "agents": agents_live,
             "stage_x_channel": self._grid(),
             "waiting": {
-                queue: _waiting_list(entries, now, limit)
-                for queue, entries in sorted(board.by_queue.items())
+                queue: _waiting_list(entries, now, limit) for queue, entries in sorted(board.by_queue.items())
             },
             "staffing": staffing,
             "call_quality": call_quality,
@@ -415,9 +410,7 @@ class KpiAggregator:
         out: dict[str, StaffingRow] = {}
         for queue in queues:
             tally = rec.by_queue.get(queue, _EMPTY)
-            aht = f.ratio("aht_s", tally.talk_s + tally.hold_s + tally.wrap_up_s, tally.handled)[
-                "value"
-            ]
+            aht = f.ratio("aht_s", tally.talk_s + tally.hold_s + tally.wrap_up_s, tally.handled)["value"]
             out[queue] = staffing_row(
                 now=now,
                 observed_from=self._observed_from,
@@ -451,9 +444,7 @@ class KpiAggregator:
 def _waiting_kpis(count: int, earliest: float | None, now: float) -> KpiTable:
     return {
         "contacts_waiting": f.count("contacts_waiting", count),
-        "longest_wait_s": f.measure(
-            "longest_wait_s", now - earliest if earliest is not None else None
-        ),
+        "longest_wait_s": f.measure("longest_wait_s", now - earliest if earliest is not None else None),
     }
 
 
@@ -484,7 +475,7 @@ def _occupancy(on: float, idle: float, used: float, offered: float) -> KpiTable:
     }
 
 
-def _waiting_list(entries: list[Entry], now: float, limit: int) -> QueueWaiting:
+def _waiting_list(entries: list[Entry], now: float, limit: int) -> QueueWaitingList:
     shown = entries[:limit]
     return {
         "count": len(entries),

@@ -102,8 +102,7 @@ def service_level(
         _alert(
             "service_level",
             severity,
-            f"Queue {queue}: service level {level:.0%} is under the "
-            f"{rules.service_level_target:.0%} target",
+            f"Queue {queue}: service level {level:.0%} is under the {rules.service_level_target:.0%} target",
             f"queue:{queue}",
             level,
             rules.service_level_target,

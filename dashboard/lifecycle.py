@@ -127,9 +127,7 @@ class LifecycleListener:
     ) -> None:
         """The contact stopped waiting in its queue (``agent`` only when answered)."""
 
-    def talk_ended(
-        self, contact: Contact, at: float, agent: str, talk_s: float, hold_s: float
-    ) -> None:
+    def talk_ended(self, contact: Contact, at: float, agent: str, talk_s: float, hold_s: float) -> None:
         """A segment ended: one contact handled by ``agent``."""
 
     def wrap_up_ended(self, dims: Dims, agent: str, at: float, wrap_up_s: float) -> None:
@@ -232,9 +230,7 @@ class ContactTracker:
             del closed[next(iter(closed))]
         self._listener.contact_closed(contact, at)
 
-    def _end_leg(
-        self, contact: Contact, at: float, outcome: LegOutcome, agent: str | None = None
-    ) -> None:
+    def _end_leg(self, contact: Contact, at: float, outcome: LegOutcome, agent: str | None = None) -> None:
         contact.phase = "between"
         self._listener.leg_ended(contact, at, outcome, at - contact.enqueued_at, agent)
 

@@ -26,7 +26,6 @@ from dashboard.events import (
     AgentStateChanged,
     CallQualitySampled,
     DomainEvent,
-    MessageSent,
     OfferMade,
 )
 from dashboard.lifecycle import Contact, ContactTracker, Dims, LegOutcome, LifecycleListener
@@ -51,7 +50,6 @@ RESPONSE_BUCKETS = (1.0, 2.0, 5.0, 10.0, 15.0, 20.0, 30.0, 45.0, 60.0, 120.0, 30
 MOS_BUCKETS = (1.5, 2.0, 2.5, 3.0, 3.5, 3.8, 4.0, 4.2, 4.4, 4.5)
 # The codes signalling.quality emits; anything else is counted as "other".
 WARNING_CODES = frozenset({"high_rtt", "high_jitter", "high_loss", "low_mos"})
-SENDERS = frozenset({"visitor", "agent", "system"})
 
 
 class _Observer(LifecycleListener):
@@ -75,9 +73,7 @@ class _Observer(LifecycleListener):
         if outcome in ("answered", "abandoned"):
             self.m.wait_seconds.labels(d.queue, d.channel, outcome).observe(max(0.0, wait_s))
 
-    def talk_ended(
-        self, contact: Contact, at: float, agent: str, talk_s: float, hold_s: float
-    ) -> None:
+    def talk_ended(self, contact: Contact, at: float, agent: str, talk_s: float, hold_s: float) -> None:
         d = contact.dims
         self.m.contacts.labels(d.queue, d.channel, d.stage, "handled").inc()
         self.m.handle_seconds.labels(d.queue, d.channel, "talk").observe(talk_s)
@@ -167,14 +163,10 @@ class Metrics:
         for state in AGENT_STATES:
             self.agents.labels(state)
         self.offers_made = Counter("offers_made", "Offers made.", namespace=ns, registry=r)
-        self.offers = Counter(
-            "offers", "Offers answered, by outcome.", ["outcome"], namespace=ns, registry=r
-        )
+        self.offers = Counter("offers", "Offers answered, by outcome.", ["outcome"], namespace=ns, registry=r)
         for outcome in ("accepted", "declined", "expired"):
             self.offers.labels(outcome)
-        self.messages = Counter(
-            "messages", "Messages sent, by sender.", ["sender"], namespace=ns, registry=r
-        )
+        self.messages = Counter("messages", "Messages sent, by sender.", ["sender"], namespace=ns, registry=r)
         self.contacts = Counter(
             "contacts",
             "Contact events by queue, channel, stage of origin and outcome "
@@ -226,7 +218,6 @@ class Metrics:
         self._tracker = ContactTracker(_Observer(self))
         self._direct: dict[type, Callable[[Any], None]] = {
             AgentStateChanged: self._agent_state_changed,
-            MessageSent: self._message,
             OfferMade: self._offer_made,
         }
 
@@ -245,9 +236,6 @@ class Metrics:
         if ev.state in AGENT_STATES:
             self.agents.labels(ev.state).inc()
         self._agent_state[ev.agent_id] = ev.state
-
-    def _message(self, ev: MessageSent) -> None:
-        self.messages.labels(ev.sender if ev.sender in SENDERS else "other").inc()
 
     def _offer_made(self, ev: OfferMade) -> None:
         self.offers_made.inc()

@@ -33,7 +33,7 @@ class WaitingContact(TypedDict):
     channel: str
 
 
-class QueueWaiting(TypedDict):
+class QueueWaitingList(TypedDict):
     count: int  # everyone waiting in the queue
     shown: int  # len(contacts): capped at the snapshot's waiting_limit
     contacts: list[WaitingContact]  # longest wait first
@@ -80,7 +80,7 @@ class Snapshot(TypedDict):
     agents_by_state: dict[str, int]
     agents: dict[str, AgentLive]
     stage_x_channel: StageChannelGrid
-    waiting: dict[str, QueueWaiting]
+    waiting: dict[str, QueueWaitingList]
     staffing: dict[str, StaffingRow]
     call_quality: CallQuality
     alerts: list[Alert]

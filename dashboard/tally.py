@@ -21,9 +21,7 @@ OfferOutcome = Literal["accepted", "declined", "expired"]
 
 # KPIs that describe a queue's service rather than an agent's work: they make no sense
 # cut by agent (an abandon has no agent) and are left out of ``by_agent``.
-QUEUE_ONLY = frozenset(
-    {"queued", "service_level", "abandoned", "short_abandons", "abandonment_rate"}
-)
+QUEUE_ONLY = frozenset({"queued", "service_level", "abandoned", "short_abandons", "abandonment_rate"})
 
 
 class Tally:
@@ -160,17 +158,13 @@ class Tally:
         out["avg_talk_s"] = f.ratio("avg_talk_s", self.talk_s, self.handled)
         out["avg_hold_s"] = f.ratio("avg_hold_s", self.hold_s, self.handled)
         out["avg_wrap_up_s"] = f.ratio("avg_wrap_up_s", self.wrap_up_s, self.handled)
-        out["first_response_median_s"] = f.measure(
-            "first_response_median_s", fr.quantile(0.5), fr.count
-        )
+        out["first_response_median_s"] = f.measure("first_response_median_s", fr.quantile(0.5), fr.count)
         out["first_response_p90_s"] = f.measure("first_response_p90_s", fr.quantile(0.9), fr.count)
         out["offers_accepted"] = f.count("offers_accepted", self.offers_accepted)
         out["offers_declined"] = f.count("offers_declined", self.offers_declined)
         out["offers_expired"] = f.count("offers_expired", self.offers_expired)
         out["answer_rate"] = f.ratio("answer_rate", self.offers_accepted, offers)
-        out["avg_acceptance_s"] = f.ratio(
-            "avg_acceptance_s", self.acceptance_s, self.offers_accepted
-        )
+        out["avg_acceptance_s"] = f.ratio("avg_acceptance_s", self.acceptance_s, self.offers_accepted)
         out["csat"] = f.ratio("csat", self.good_ratings, self.ratings)
         out["mean_mos"] = f.ratio("mean_mos", self.mos_sum, self.mos_samples)
         out["quality_warnings"] = f.count("quality_warnings", self.quality_warnings)

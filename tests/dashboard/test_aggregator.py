@@ -464,9 +464,7 @@ def test_waiting_list_is_capped_longest_first() -> None:
     agg = KpiAggregator(T0, waiting_limit=3)
     for i in range(10):
         # enqueued out of order (transfers keep their original enqueue time)
-        agg.ingest(
-            ContactQueued(t(100), f"w{i}", "sales", "chat", "decision", enqueued_at=t((i * 7) % 10))
-        )
+        agg.ingest(ContactQueued(t(100), f"w{i}", "sales", "chat", "decision", enqueued_at=t((i * 7) % 10)))
     snap = agg.snapshot(t(100))
     w = snap["waiting"]["sales"]
     assert (w["count"], w["shown"]) == (10, 3)

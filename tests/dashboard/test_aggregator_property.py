@@ -109,9 +109,7 @@ def contact_script(draw: st.DrawFn, index: int) -> list[tuple[float, DomainEvent
 
 agent_event = st.builds(
     lambda at, agent, kind, state, active, slots: (
-        AgentStateChanged(at, agent, state)
-        if kind == "state"
-        else AgentLoadChanged(at, agent, active, slots)
+        AgentStateChanged(at, agent, state) if kind == "state" else AgentLoadChanged(at, agent, active, slots)
     ),
     times,
     st.sampled_from(AGENTS),

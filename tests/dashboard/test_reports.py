@@ -65,9 +65,7 @@ def test_quarter_hours_across_spring_forward() -> None:
     assert starts == ["01:30-0500", "01:45-0500", "03:00-0400", "03:15-0400"]
     # 01:59:59 EST and 03:00:00 EDT are one second apart, in adjacent buckets.
     just_before = utc(2024, 3, 10, 6, 59) + 59
-    rows = report(
-        [rec(just_before), rec(just_before + 1)], start=start, end=end, interval="15min", tz=NY
-    )
+    rows = report([rec(just_before), rec(just_before + 1)], start=start, end=end, interval="15min", tz=NY)
     assert [r["queued"] for r in rows] == [0, 1, 1, 0]
 
 

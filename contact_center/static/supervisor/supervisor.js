@@ -1,0 +1,1154 @@
+/**
+ * The supervisor page: the live dashboard, reports, and the supervisor actions.
+ *
+ * Signs in over REST (POST /api/auth/login; the token stays in sessionStorage), then
+ * opens /ws/supervisor: the server sends `dashboard.legend` once (each figure's formula
+ * and unit, shown on hover) and a `dashboard.snapshot` at least every second.  Wait
+ * clocks and times in state keep ticking between pushes from the snapshot's own time.
+ * The agent table's KPIs arrive with every push on small floors and every few pushes on
+ * big ones (`agent_table`); the last one received is kept.
+ *
+ * Actions: set an agent's status and reassign a waiting contact (REST), watch a live
+ * chat read-only (`contact.watch` on the same socket).  Reports: GET /api/reports,
+ * drawn with charts.js, and its CSV.
+ *
+ * Every piece of text that comes from the server or a user goes in with textContent;
+ * the page builds its DOM with createElement only.
+ */
+
+import { barChart, lineChart, stackedBar } from "/static/supervisor/charts.js";
+
+const TOKEN_KEY = "cc.supervisor.token";
+const USER_KEY = "cc.supervisor.user";
+const STATES = ["available", "busy", "wrap_up", "away", "offline"];
+const STATE_LABELS = { available: "Available", busy: "Busy", wrap_up: "Wrap-up", away: "Away", offline: "Offline" };
+const STAGE_LABELS = {
+  awareness: "Awareness",
+  consideration: "Consideration",
+  decision: "Decision",
+  purchase: "Purchase",
+  retention: "Retention",
+  unknown: "Unknown",
+};
+const $ = (id) => document.getElementById(id);
+
+// ------------------------------------------------------------------ DOM helpers
+
+function el(tag, props = {}, ...children) {
+  const n = document.createElement(tag);
+  for (const [key, value] of Object.entries(props)) {
+    if (value === null || value === undefined || value === false) continue;
+    if (key === "text") n.textContent = String(value);
+    else if (key === "className") n.className = value;
+    else if (key === "title") n.title = String(value);
+    else if (key.startsWith("on")) n.addEventListener(key.slice(2), value);
+    else n.setAttribute(key, value === true ? "" : String(value));
+  }
+  for (const child of children.flat()) {
+    if (child === null || child === undefined || child === false) continue;
+    n.append(child instanceof Node ? child : document.createTextNode(String(child)));
+  }
+  return n;
+}
+
+// ------------------------------------------------------------------ formatting
+
+function fmtCount(v) {
+  return v === null || v === undefined ? "–" : Math.round(v).toLocaleString();
+}
+
+function fmtSeconds(v) {
+  if (v === null || v === undefined || !Number.isFinite(v)) return "–";
+  if (v < 1) return `${Math.round(v * 1000)} ms`;
+  if (v < 10) return `${v.toFixed(1)} s`;
+  if (v < 60) return `${Math.round(v)} s`;
+  return fmtClock(v);
+}
+
+function fmtClock(v) {
+  if (v === null || v === undefined || !Number.isFinite(v)) return "–";
+  const s = Math.max(0, Math.floor(v));
+  const h = Math.floor(s / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  const sec = String(s % 60).padStart(2, "0");
+  return h ? `${h}:${String(m).padStart(2, "0")}:${sec}` : `${m}:${sec}`;
+}
+
+function fmtPct(v) {
+  if (v === null || v === undefined || !Number.isFinite(v)) return "–";
+  const pct = Math.round(v * 1000) / 10;
+  return `${Number.isInteger(pct) ? pct.toFixed(0) : pct.toFixed(1)} %`;
+}
+
+function fmtMos(v) {
+  return v === null || v === undefined || !Number.isFinite(v) ? "–" : v.toFixed(2);
+}
+
+function fmtRaw(v) {
+  if (v === null || v === undefined) return "–";
+  return Number.isInteger(v) ? String(v) : v.toFixed(3);
+}
+
+// ------------------------------------------------------------------ state
+
+const state = {
+  token: sessionStorage.getItem(TOKEN_KEY) || "",
+  user: JSON.parse(sessionStorage.getItem(USER_KEY) || "null"),
+  ws: null,
+  attempt: 0,
+  reconnectTimer: null,
+  pingTimer: null,
+  tickTimer: null,
+  loggingOut: false,
+  legend: {},
+  rules: {},
+  pushS: 1,
+  staffingFormula: "",
+  snapshot: null,
+  byAgent: {},
+  receivedAt: 0, // performance.now() when the snapshot arrived
+  cut: "by_queue",
+  agents: new Map(), // id -> user
+  queues: new Map(), // id -> queue
+  directoryAt: 0,
+  watchAgent: null,
+  watching: null,
+  transcriptSeqs: new Set(),
+  reassigning: null,
+  tab: "live",
+  report: null,
+};
+
+function formulaOf(name) {
+  const entry = state.legend[name];
+  return entry ? entry.formula : "";
+}
+
+function unitOf(name) {
+  const entry = state.legend[name];
+  return entry ? entry.unit : "count";
+}
+
+function fmtKpi(name, kpi) {
+  const v = kpi ? kpi.value : null;
+  const unit = unitOf(name);
+  if (unit === "s") return fmtSeconds(v);
+  if (unit === "ratio") return fmtPct(v);
+  if (unit === "mos") return fmtMos(v);
+  return fmtCount(v);
+}
+
+/** The hover text: the formula, then the figures it was computed from. */
+function kpiTitle(name, kpi) {
+  const lines = [formulaOf(name) || name];
+  if (kpi && kpi.numerator !== null && kpi.numerator !== undefined && kpi.denominator !== null && kpi.denominator !== undefined) {
+    lines.push(`= ${fmtRaw(kpi.numerator)} / ${fmtRaw(kpi.denominator)}`);
+  } else if (kpi && kpi.denominator !== null && kpi.denominator !== undefined) {
+    lines.push(`(${kpi.denominator} samples)`);
+  }
+  return lines.join("\n");
+}
+
+function agentName(id) {
+  const user = state.agents.get(id);
+  return user ? user.display_name || user.username : `agent ${String(id).slice(0, 6)}`;
+}
+
+function queueName(id) {
+  const queue = state.queues.get(id);
+  return queue ? queue.name || queue.id : id;
+}
+
+function elapsed() {
+  return state.receivedAt ? (performance.now() - state.receivedAt) / 1000 : 0;
+}
+
+// ------------------------------------------------------------------ REST
+
+async function api(method, path, body) {
+  const headers = {};
+  if (state.token) headers.Authorization = `Bearer ${state.token}`;
+  if (body) headers["content-type"] = "application/json";
+  const response = await fetch(path, { method, headers, body: body ? JSON.stringify(body) : undefined });
+  if (response.status === 401 && path !== "/api/auth/login") {
+    signOut("Your session has expired. Please sign in again.");
+    throw new Error("unauthenticated");
+  }
+  const data = response.status === 204 ? null : await response.json().catch(() => null);
+  if (!response.ok) {
+    const err = new Error((data && data.message) || `${response.status}`);
+    err.status = response.status;
+    throw err;
+  }
+  return data;
+}
+
+async function loadDirectory(force = false) {
+  const now = performance.now();
+  if (!force && now - state.directoryAt < 5000) return;
+  state.directoryAt = now;
+  try {
+    const [agents, queues] = await Promise.all([api("GET", "/api/admin/agents"), api("GET", "/api/admin/queues")]);
+    state.agents = new Map(agents.map((a) => [a.id, a]));
+    state.queues = new Map(queues.map((q) => [q.id, q]));
+    if (state.snapshot) render();
+  } catch (_e) {
+    /* names fall back to ids */
+  }
+}
+
+// ------------------------------------------------------------------ sign in / out
+
+function showLogin(message) {
+  $("app").hidden = true;
+  $("login-view").hidden = false;
+  if (message) $("login-message").textContent = message;
+  $("login-username").focus();
+}
+
+$("login-form").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const username = $("login-username").value.trim();
+  const password = $("login-password").value;
+  const error = $("login-error");
+  error.textContent = "";
+  if (!username || !password) {
+    error.textContent = "Enter your username and password.";
+    return;
+  }
+  $("login-submit").disabled = true;
+  try {
+    const data = await api("POST", "/api/auth/login", { username, password });
+    if (data.user.role !== "supervisor" && data.user.role !== "admin") {
+      error.textContent = "This page is for supervisors and administrators.";
+      return;
+    }
+    state.token = data.token;
+    state.user = data.user;
+    sessionStorage.setItem(TOKEN_KEY, data.token);
+    sessionStorage.setItem(USER_KEY, JSON.stringify(data.user));
+    $("login-password").value = "";
+    start();
+  } catch (err) {
+    error.textContent = err.status === 401 ? "Wrong username or password." : "Could not sign in. Try again.";
+  } finally {
+    $("login-submit").disabled = false;
+  }
+});
+
+function signOut(message) {
+  state.loggingOut = true;
+  if (state.ws) {
+    try {
+      state.ws.close(1000, "logout");
+    } catch (_e) {
+      /* already closed */
+    }
+  }
+  state.ws = null;
+  clearTimeout(state.reconnectTimer);
+  clearInterval(state.pingTimer);
+  clearInterval(state.tickTimer);
+  sessionStorage.removeItem(TOKEN_KEY);
+  sessionStorage.removeItem(USER_KEY);
+  state.token = "";
+  state.user = null;
+  state.snapshot = null;
+  showLogin(message || "You have signed out.");
+}
+
+$("logout").addEventListener("click", () => signOut());
+
+function start() {
+  $("login-view").hidden = true;
+  $("app").hidden = false;
+  state.loggingOut = false;
+  $("me-name").textContent = state.user ? state.user.display_name || state.user.username : "";
+  $("me-role").textContent = state.user ? state.user.role : "";
+  buildTiles();
+  loadDirectory(true);
+  connect();
+  clearInterval(state.tickTimer);
+  state.tickTimer = setInterval(tick, 250);
+  initReports();
+}
+
+// ------------------------------------------------------------------ socket
+
+function connect() {
+  if (!state.token || state.loggingOut) return;
+  const scheme = location.protocol === "https:" ? "wss" : "ws";
+  const ws = new WebSocket(`${scheme}://${location.host}/ws/supervisor`);
+  state.ws = ws;
+  setLive("connecting");
+  ws.addEventListener("open", () => {
+    ws.send(JSON.stringify({ type: "hello", token: state.token }));
+  });
+  ws.addEventListener("message", (message) => {
+    let event;
+    try {
+      event = JSON.parse(message.data);
+    } catch (_e) {
+      return;
+    }
+    onEvent(event);
+  });
+  ws.addEventListener("close", (close) => {
+    if (state.ws !== ws) return;
+    state.ws = null;
+    clearInterval(state.pingTimer);
+    if (state.loggingOut) return;
+    if (close.code === 4401) {
+      signOut("Your session has expired. Please sign in again.");
+      return;
+    }
+    if (close.code === 4403) {
+      signOut("This page is for supervisors and administrators.");
+      return;
+    }
+    setLive("down");
+    state.attempt += 1;
+    const delay = Math.min(10000, 500 * 2 ** Math.min(state.attempt, 5)) * (0.7 + Math.random() * 0.6);
+    state.reconnectTimer = setTimeout(connect, delay);
+  });
+}
+
+function send(frame) {
+  if (state.ws && state.ws.readyState === WebSocket.OPEN) state.ws.send(JSON.stringify(frame));
+}
+
+let frameIds = 0;
+function newId(prefix) {
+  frameIds += 1;
+  return `${prefix}-${Date.now().toString(36)}-${frameIds}`;
+}
+
+function onEvent(event) {
+  switch (event.type) {
+    case "welcome":
+      state.attempt = 0;
+      clearInterval(state.pingTimer);
+      state.pingTimer = setInterval(() => send({ type: "ping" }), 25000);
+      if (state.watching) send({ type: "contact.watch", id: newId("watch"), contact_id: state.watching });
+      break;
+    case "dashboard.legend":
+      state.legend = event.legend || {};
+      state.rules = event.alert_rules || {};
+      state.pushS = event.push_s || 1;
+      state.staffingFormula = event.staffing_formula || "";
+      buildTiles();
+      break;
+    case "dashboard.snapshot":
+      onSnapshot(event);
+      break;
+    case "chat.message":
+    case "contact.joined":
+    case "contact.transferred":
+    case "contact.ended":
+    case "contact.rated":
+      onConversationEvent(event);
+      break;
+    case "error":
+      if (event.ref && String(event.ref).startsWith("watch")) {
+        $("watch-sub").textContent = `Could not watch this chat: ${event.message}`;
+      }
+      break;
+    default:
+      break;
+  }
+}
+
+function onSnapshot(event) {
+  const snapshot = event.snapshot;
+  state.snapshot = snapshot;
+  state.receivedAt = performance.now();
+  if (event.agent_table) state.byAgent = snapshot.by_agent;
+  const unknown = Object.keys(snapshot.agents).some((id) => !state.agents.has(id)) || Object.keys(snapshot.by_queue).some((id) => !state.queues.has(id));
+  if (unknown) loadDirectory();
+  setLive("live");
+  render();
+}
+
+// ------------------------------------------------------------------ live indicator and ticking
+
+function setLive(mode) {
+  const pill = $("live-pill");
+  pill.classList.remove("live", "stale", "down");
+  if (mode === "live") pill.classList.add("live");
+  if (mode === "down") pill.classList.add("down");
+  if (mode === "connecting") $("live-text").textContent = "Connecting…";
+  if (mode === "down") $("live-text").textContent = "Reconnecting…";
+}
+
+function tick() {
+  if (!state.snapshot) return;
+  const dt = elapsed();
+  const pill = $("live-pill");
+  if (state.ws) {
+    const stale = dt > Math.max(3, 3 * state.pushS);
+    pill.classList.toggle("stale", stale);
+    pill.classList.toggle("live", !stale);
+    $("live-text").textContent = stale ? `No update for ${Math.round(dt)} s` : `Live · updated ${dt.toFixed(1)} s ago`;
+  }
+  for (const node of document.querySelectorAll("[data-clock]")) {
+    const base = Number(node.dataset.clock);
+    node.textContent = fmtClock(base + dt);
+  }
+}
+
+// ------------------------------------------------------------------ tiles
+
+const TILES = [
+  { key: "contacts_waiting", label: "Contacts waiting" },
+  { key: "longest_wait_s", label: "Longest wait", clock: true },
+  { key: "asa_s", label: "ASA" },
+  { key: "service_level", label: "Service level" },
+  { key: "abandonment_rate", label: "Abandonment" },
+  { key: "answered", label: "Answered" },
+  { key: "aht_s", label: "AHT" },
+  { key: "first_response_median_s", label: "Chat first response" },
+  { key: "csat", label: "CSAT" },
+  { key: "occupancy", label: "Occupancy" },
+  { key: "answer_rate", label: "Offers" },
+  { key: "agents", label: "Agents" },
+];
+
+function buildTiles() {
+  const box = $("tiles");
+  box.replaceChildren(
+    ...TILES.map((tile) =>
+      el(
+        "div",
+        { className: "tile", id: `tile-${tile.key}` },
+        el("span", { className: "label", text: tile.label }),
+        el("span", { className: "value", text: "–" }),
+        tile.key === "agents" ? el("div", { className: "states" }) : null,
+        el("span", { className: "sub" }),
+      ),
+    ),
+  );
+}
+
+function setTile(key, value, sub, title, level) {
+  const tile = $(`tile-${key}`);
+  if (!tile) return;
+  const valueNode = tile.querySelector(".value");
+  valueNode.textContent = value;
+  delete valueNode.dataset.clock;
+  tile.querySelector(".sub").textContent = sub || "";
+  tile.title = title || "";
+  tile.classList.remove("good", "warn", "bad");
+  if (level) tile.classList.add(level);
+  return valueNode;
+}
+
+function renderTiles(s) {
+  const t = s.totals;
+  const rules = state.rules;
+  const k = (name) => t[name] || { value: null, numerator: null, denominator: null };
+  const queuesWaiting = Object.keys(s.waiting).length;
+  setTile("contacts_waiting", fmtKpi("contacts_waiting", k("contacts_waiting")), queuesWaiting === 1 ? "in 1 queue" : `in ${queuesWaiting} queues`, kpiTitle("contacts_waiting", k("contacts_waiting")));
+  const longest = k("longest_wait_s").value;
+  let level = null;
+  if (longest !== null) level = longest > (rules.longest_wait_critical_s || 180) ? "bad" : longest > (rules.longest_wait_warning_s || 60) ? "warn" : "good";
+  const longestNode = setTile("longest_wait_s", fmtClock(longest), "oldest contact still waiting", kpiTitle("longest_wait_s", k("longest_wait_s")), level);
+  if (longest !== null && longestNode) longestNode.dataset.clock = String(longest);
+  else if (longestNode) longestNode.textContent = "–";
+  setTile("asa_s", fmtKpi("asa_s", k("asa_s")), `${fmtCount(k("answered").value)} answered`, kpiTitle("asa_s", k("asa_s")));
+  const sl = k("service_level");
+  level = sl.value === null ? null : sl.value < (rules.service_level_critical || 0.6) ? "bad" : sl.value < (rules.service_level_target || 0.8) ? "warn" : "good";
+  setTile("service_level", fmtPct(sl.value), sl.denominator ? `${fmtCount(sl.numerator)} of ${fmtCount(sl.denominator)} within T · target ${fmtPct(rules.service_level_target || 0.8)}` : "no contact answered yet", kpiTitle("service_level", sl), level);
+  const abandoned = k("abandoned").value || 0;
+  const short = k("short_abandons").value || 0;
+  setTile(
+    "abandonment_rate",
+    fmtPct(k("abandonment_rate").value),
+    `${fmtCount(abandoned - short)} abandoned · ${fmtCount(short)} short (≤ ${rules.short_abandon_s || 5} s) apart`,
+    `${kpiTitle("abandonment_rate", k("abandonment_rate"))}\nshort abandons: ${formulaOf("short_abandons")}`,
+  );
+  setTile("answered", fmtCount(k("answered").value), `${fmtCount(k("handled").value)} handled · ${fmtCount(k("queued").value)} queued`, kpiTitle("answered", k("answered")));
+  setTile("aht_s", fmtKpi("aht_s", k("aht_s")), `talk ${fmtSeconds(k("avg_talk_s").value)} · hold ${fmtSeconds(k("avg_hold_s").value)} · wrap ${fmtSeconds(k("avg_wrap_up_s").value)}`, kpiTitle("aht_s", k("aht_s")));
+  setTile(
+    "first_response_median_s",
+    fmtSeconds(k("first_response_median_s").value),
+    `median · p90 ${fmtSeconds(k("first_response_p90_s").value)}`,
+    `${kpiTitle("first_response_median_s", k("first_response_median_s"))}\n${formulaOf("first_response_p90_s")}`,
+  );
+  setTile("csat", fmtPct(k("csat").value), k("csat").denominator ? `${fmtCount(k("csat").numerator)} of ${fmtCount(k("csat").denominator)} ratings 4-5` : "no rating yet", kpiTitle("csat", k("csat")));
+  setTile("occupancy", fmtPct(k("occupancy").value), `chat slots ${fmtPct(k("slot_occupancy").value)}`, `${kpiTitle("occupancy", k("occupancy"))}\nslots: ${formulaOf("slot_occupancy")}`);
+  setTile(
+    "answer_rate",
+    fmtPct(k("answer_rate").value),
+    `${fmtCount(k("offers_accepted").value)} accepted · ${fmtCount(k("offers_declined").value)} declined · ${fmtCount(k("offers_expired").value)} expired`,
+    `${kpiTitle("answer_rate", k("answer_rate"))}\naverage acceptance: ${fmtSeconds(k("avg_acceptance_s").value)}`,
+  );
+  const byState = s.agents_by_state || {};
+  const signedIn = STATES.filter((st) => st !== "offline").reduce((sum, st) => sum + (byState[st] || 0), 0);
+  setTile("agents", fmtCount(signedIn), STATES.map((st) => `${STATE_LABELS[st]} ${byState[st] || 0}`).join(" · "), "agents by state (available, busy, wrap-up, away, offline)");
+  stackedBar(
+    $("tile-agents").querySelector(".states"),
+    STATES.map((st) => ({ value: byState[st] || 0, label: STATE_LABELS[st], className: `st-${st}` })),
+  );
+}
+
+// ------------------------------------------------------------------ alerts
+
+function alertText(alert) {
+  const [kind, id] = alert.subject.split(/:(.*)/s);
+  if (alert.code === "missed_offers" && kind === "agent") return `${agentName(id)} let ${alert.value} offers in a row expire`;
+  if (alert.code === "longest_wait" && kind === "queue") return `${queueName(id)}: a contact has waited ${fmtClock(alert.value)} (over ${fmtClock(alert.threshold)})`;
+  if (alert.code === "service_level" && kind === "queue") return `${queueName(id)}: service level ${fmtPct(alert.value)} is under the ${fmtPct(alert.threshold)} target`;
+  return alert.message;
+}
+
+function renderAlerts(s) {
+  $("alerts").replaceChildren(
+    ...s.alerts.map((alert) =>
+      el("div", { className: `banner ${alert.severity}`, role: "alert", "data-code": alert.code }, el("span", { className: "badge", text: alert.severity }), el("span", { text: alertText(alert) })),
+    ),
+  );
+}
+
+// ------------------------------------------------------------------ queues and staffing
+
+function chip(kind, text) {
+  return el("span", { className: `chip ${kind}`, text });
+}
+
+function renderQueues(s) {
+  const ids = [...new Set([...Object.keys(s.by_queue), ...Object.keys(s.waiting), ...state.queues.keys()])].sort((a, b) => queueName(a).localeCompare(queueName(b)));
+  const box = $("queues");
+  if (!ids.length) {
+    box.replaceChildren(el("p", { className: "empty", text: "No queue yet." }));
+    return;
+  }
+  const longWarn = state.rules.longest_wait_warning_s || 60;
+  box.replaceChildren(
+    ...ids.map((id) => {
+      const row = s.by_queue[id] || {};
+      const waiting = s.waiting[id] || { count: 0, shown: 0, contacts: [] };
+      const fig = (label, name) => el("span", { title: kpiTitle(name, row[name]) }, `${label} `, el("b", { text: fmtKpi(name, row[name]) }));
+      const longest = row.longest_wait_s ? row.longest_wait_s.value : null;
+      const longestNode = el("b", { text: fmtClock(longest) });
+      if (longest !== null) longestNode.dataset.clock = String(longest);
+      return el(
+        "div",
+        { className: "queue", "data-queue": id },
+        el(
+          "div",
+          { className: "queue-head" },
+          el("strong", { text: queueName(id) }),
+          el(
+            "div",
+            { className: "queue-figures" },
+            el("span", { title: kpiTitle("contacts_waiting", row.contacts_waiting) }, "waiting ", el("b", { className: "q-waiting", text: fmtCount(waiting.count) })),
+            el("span", { title: kpiTitle("longest_wait_s", row.longest_wait_s) }, "longest ", longestNode),
+            fig("SL", "service_level"),
+            fig("ASA", "asa_s"),
+            fig("answered", "answered"),
+            fig("abandoned", "abandoned"),
+          ),
+        ),
+        waiting.contacts.length
+          ? el(
+              "ol",
+              { className: "waiting", "aria-label": `Waiting in ${queueName(id)}` },
+              waiting.contacts.map((c) => {
+                const clock = el("span", { className: `wait${c.wait_s > longWarn ? " long" : ""}`, title: "now - enqueued_at", "data-clock": String(c.wait_s), text: fmtClock(c.wait_s) });
+                return el(
+                  "li",
+                  { "data-contact": c.contact_id },
+                  clock,
+                  el("span", { className: "who", text: `#${c.contact_id.slice(0, 8)}` }),
+                  chip("stage", STAGE_LABELS[c.stage] || c.stage),
+                  chip("channel", c.channel),
+                  el("button", { type: "button", className: "btn ghost small", text: "Reassign", onclick: () => openReassign(id, c) }),
+                );
+              }),
+            )
+          : null,
+        waiting.count > waiting.shown ? el("p", { className: "muted small", text: `showing the ${waiting.shown} longest of ${waiting.count} waiting` }) : null,
+      );
+    }),
+  );
+}
+
+function renderStaffing(s) {
+  const table = $("staffing");
+  const ids = Object.keys(s.staffing).sort((a, b) => queueName(a).localeCompare(queueName(b)));
+  $("staffing-formula").title = state.staffingFormula;
+  const head = el(
+    "thead",
+    {},
+    el(
+      "tr",
+      {},
+      el("th", { text: "Queue" }),
+      el("th", { text: "Arrivals", title: "contacts queued in the window (30 min, or since start-up)" }),
+      el("th", { text: "AHT", title: formulaOf("aht_s") }),
+      el("th", { text: "Load", title: "A = arrival rate × AHT (Erlangs)" }),
+      el("th", { text: "Needed", title: state.staffingFormula }),
+      el("th", { text: "Staffed", title: "agents available, busy or in wrap-up serving the queue" }),
+      el("th", { text: "Available" }),
+      el("th", { text: "SL forecast", title: "1 - P(wait) × exp(-(N - A) × T / AHT) with N = agents staffed" }),
+    ),
+  );
+  const body = el(
+    "tbody",
+    {},
+    ids.map((id) => {
+      const r = s.staffing[id];
+      const short = r.agents_needed > r.agents_staffed;
+      return el(
+        "tr",
+        { "data-queue": id },
+        el("td", { text: queueName(id) }),
+        el("td", { text: fmtCount(r.arrivals) }),
+        el("td", { text: fmtSeconds(r.aht_s), title: r.aht_source === "default" ? "no contact handled yet: default AHT" : "observed today" }),
+        el("td", { text: r.load_erlangs.toFixed(2) }),
+        el("td", { className: short ? "bad" : "", text: fmtCount(r.agents_needed), title: `${r.formula}\nT = ${r.sl_target_s} s, target ${fmtPct(r.target_level)}` }),
+        el("td", { text: fmtCount(r.agents_staffed) }),
+        el("td", { text: fmtCount(r.agents_available) }),
+        el("td", { text: fmtPct(r.predicted_service_level) }),
+      );
+    }),
+  );
+  table.replaceChildren(head, body);
+  if (!ids.length) table.replaceChildren(el("caption", { className: "empty", text: "Staffing appears once contacts arrive." }));
+}
+
+// ------------------------------------------------------------------ agents
+
+const AGENT_COLUMNS = [
+  ["handled", "Handled"],
+  ["aht_s", "AHT"],
+  ["first_response_median_s", "FR median"],
+  ["first_response_p90_s", "FR p90"],
+  ["offers", "Offers a/d/e"],
+  ["answer_rate", "Answer rate"],
+  ["csat", "CSAT"],
+  ["occupancy", "Occupancy"],
+];
+
+function renderAgents(s) {
+  const ids = [...new Set([...Object.keys(s.agents), ...Object.keys(state.byAgent)])];
+  const order = (id) => STATES.indexOf((s.agents[id] || {}).state || "offline");
+  ids.sort((a, b) => order(a) - order(b) || agentName(a).localeCompare(agentName(b)));
+  const missedLimit = state.rules.missed_offers_in_a_row || 3;
+  const head = el(
+    "thead",
+    {},
+    el(
+      "tr",
+      {},
+      el("th", { text: "Agent" }),
+      el("th", { className: "left", text: "State" }),
+      el("th", { text: "In state", title: "now - time of the last state change" }),
+      el("th", { text: "Active", title: "contacts held now / chat slots" }),
+      AGENT_COLUMNS.map(([key, label]) => el("th", { text: label, title: key === "offers" ? "offers accepted / declined / expired" : formulaOf(key) })),
+      el("th", { className: "left", text: "Actions" }),
+    ),
+  );
+  const body = el(
+    "tbody",
+    {},
+    ids.map((id) => {
+      const live = s.agents[id] || { state: null, time_in_state_s: null, active: 0, slots: 0, missed_offers_in_a_row: 0 };
+      const kpis = state.byAgent[id] || {};
+      const stateName = live.state || "offline";
+      const inState = el("td", { className: "num", text: fmtClock(live.time_in_state_s) });
+      if (live.time_in_state_s !== null && live.time_in_state_s !== undefined) inState.dataset.clock = String(live.time_in_state_s);
+      const cells = AGENT_COLUMNS.map(([key]) => {
+        if (key === "offers") {
+          const missed = live.missed_offers_in_a_row >= missedLimit;
+          return el("td", {
+            className: missed ? "bad" : "",
+            text: `${fmtCount((kpis.offers_accepted || {}).value)} / ${fmtCount((kpis.offers_declined || {}).value)} / ${fmtCount((kpis.offers_expired || {}).value)}`,
+            title: missed ? `${live.missed_offers_in_a_row} offers in a row expired` : "accepted / declined / expired",
+          });
+        }
+        return el("td", { text: fmtKpi(key, kpis[key]), title: kpiTitle(key, kpis[key]) });
+      });
+      const select = el(
+        "select",
+        { className: "mini", "aria-label": `Set ${agentName(id)}'s status` },
+        el("option", { value: "", text: "Set status…" }),
+        el("option", { value: "available", text: "Available" }),
+        el("option", { value: "away", text: "Away" }),
+        el("option", { value: "offline", text: "Sign out" }),
+      );
+      select.addEventListener("change", () => setAgentStatus(id, select));
+      return el(
+        "tr",
+        { "data-agent": id },
+        el("td", { text: agentName(id) }),
+        el("td", { className: "left" }, el("span", { className: `chip state st-${stateName}`, text: STATE_LABELS[stateName] || stateName })),
+        inState,
+        el("td", { text: `${live.active} / ${live.slots}` }),
+        cells,
+        el("td", { className: "left" }, select, " ", el("button", { type: "button", className: "btn ghost small", text: "Watch", disabled: live.active ? false : true, onclick: () => openWatch(id) })),
+      );
+    }),
+  );
+  $("agents-table").replaceChildren(head, body);
+  const every = s.agents && Object.keys(s.agents).length;
+  $("agents-note").textContent = every ? `${every} signed in today` : "nobody has signed in yet";
+}
+
+async function setAgentStatus(id, select) {
+  const status = select.value;
+  if (!status) return;
+  select.disabled = true;
+  try {
+    await api("POST", `/api/supervisor/agents/${encodeURIComponent(id)}/status`, { status });
+  } catch (err) {
+    $("agents-note").textContent = `Could not set ${agentName(id)}'s status: ${err.message}`;
+  } finally {
+    select.disabled = false;
+    select.value = "";
+  }
+}
+
+// ------------------------------------------------------------------ journey grid, calls, cuts
+
+function renderGrid(s) {
+  const grid = s.stage_x_channel;
+  const table = $("journey-grid");
+  if (!grid.channels.length) {
+    table.replaceChildren(el("caption", { className: "empty", text: "No contact today yet." }));
+    return;
+  }
+  const max = Math.max(1, ...grid.stages.flatMap((st) => grid.channels.map((ch) => grid.cells[st][ch].queued)));
+  table.replaceChildren(
+    el("thead", {}, el("tr", {}, el("th", { text: "Stage" }), grid.channels.map((ch) => el("th", { text: ch })))),
+    el(
+      "tbody",
+      {},
+      grid.stages.map((st) =>
+        el(
+          "tr",
+          { "data-stage": st },
+          el("td", { text: STAGE_LABELS[st] || st }),
+          grid.channels.map((ch) => {
+            const c = grid.cells[st][ch];
+            const abandonRate = c.queued ? c.abandoned / c.queued : 0;
+            const hot = c.queued >= 3 && abandonRate >= 0.25;
+            const heat = c.queued ? Math.min(3, 1 + Math.floor((c.queued / max) * 3)) : 0;
+            return el("td", {
+              className: hot ? "hot" : heat ? `heat-${heat}` : "",
+              text: c.waiting ? `${c.queued} (${c.waiting})` : String(c.queued),
+              title: `${STAGE_LABELS[st] || st} × ${ch}\nqueued ${c.queued} · answered ${c.answered} · abandoned ${c.abandoned} · waiting now ${c.waiting}`,
+            });
+          }),
+        ),
+      ),
+    ),
+  );
+}
+
+function renderCalls(s) {
+  const q = s.call_quality;
+  const mos = s.totals.mean_mos;
+  $("calls").replaceChildren(
+    el(
+      "div",
+      { className: "calls-figures" },
+      el("div", {}, el("b", { text: fmtCount(q.live_calls) }), el("span", { className: "muted small", text: "live calls" })),
+      el("div", { title: "calls whose latest quality sample warns" }, el("b", { text: fmtCount(q.with_warnings) }), el("span", { className: "muted small", text: "with warnings" })),
+      el("div", { title: kpiTitle("mean_mos", mos) }, el("b", { text: fmtMos(mos ? mos.value : null) }), el("span", { className: "muted small", text: "mean MOS today" })),
+      el("div", { title: kpiTitle("quality_warnings", s.totals.quality_warnings) }, el("b", { text: fmtCount(s.totals.quality_warnings ? s.totals.quality_warnings.value : 0) }), el("span", { className: "muted small", text: "warnings today" })),
+    ),
+    q.calls.length
+      ? el(
+          "table",
+          { className: "data" },
+          el("thead", {}, el("tr", {}, el("th", { text: "Call" }), el("th", { className: "left", text: "Agent" }), el("th", { text: "Latest MOS" }), el("th", { text: "Mean MOS" }), el("th", { className: "left", text: "Warning" }))),
+          el(
+            "tbody",
+            {},
+            q.calls.map((c) =>
+              el(
+                "tr",
+                {},
+                el("td", { text: `${c.channel} #${c.call_id.slice(0, 6)}` }),
+                el("td", { className: "left", text: c.agent ? agentName(c.agent) : "–" }),
+                el("td", { className: c.latest_mos < 3.5 ? "bad" : "", text: fmtMos(c.latest_mos) }),
+                el("td", { text: fmtMos(c.mean_mos) }),
+                el("td", { className: `left${c.warning ? " warn" : ""}`, text: c.warning || "ok" }),
+              ),
+            ),
+          ),
+        )
+      : el("p", { className: "empty", text: "No live call." }),
+  );
+}
+
+const CUT_COLUMNS = [
+  ["contacts_waiting", "Waiting"],
+  ["longest_wait_s", "Longest wait"],
+  ["queued", "Queued"],
+  ["answered", "Answered"],
+  ["asa_s", "ASA"],
+  ["service_level", "SL"],
+  ["abandoned", "Abandoned"],
+  ["short_abandons", "Short"],
+  ["abandonment_rate", "Aband. rate"],
+  ["aht_s", "AHT"],
+  ["first_response_median_s", "FR median"],
+  ["csat", "CSAT"],
+];
+
+function cutLabel(cut, key) {
+  if (cut === "by_queue") return queueName(key);
+  if (cut === "by_stage") return STAGE_LABELS[key] || key;
+  return key;
+}
+
+function renderCut(s) {
+  const cut = state.cut;
+  const rows = s[cut] || {};
+  const keys = Object.keys(rows);
+  $("cut-table").replaceChildren(
+    el("thead", {}, el("tr", {}, el("th", { text: cut.slice(3) }), CUT_COLUMNS.map(([key, label]) => el("th", { text: label, title: formulaOf(key) })))),
+    el(
+      "tbody",
+      {},
+      keys.map((key) =>
+        el(
+          "tr",
+          { "data-key": key },
+          el("td", { text: cutLabel(cut, key) }),
+          CUT_COLUMNS.map(([name]) => el("td", { text: fmtKpi(name, rows[key][name]), title: kpiTitle(name, rows[key][name]) })),
+        ),
+      ),
+    ),
+  );
+}
+
+for (const button of document.querySelectorAll("[data-cut]")) {
+  button.addEventListener("click", () => {
+    state.cut = button.dataset.cut;
+    for (const b of document.querySelectorAll("[data-cut]")) b.setAttribute("aria-pressed", String(b === button));
+    if (state.snapshot) renderCut(state.snapshot);
+  });
+}
+
+function render() {
+  const s = state.snapshot;
+  if (!s) return;
+  const since = new Date(s.since * 1000);
+  $("since").textContent = `Today: every figure counts since ${since.toISOString().slice(11, 16)} UTC (${since.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" })} your time). Hover a figure for its formula.`;
+  renderTiles(s);
+  renderAlerts(s);
+  renderQueues(s);
+  renderStaffing(s);
+  renderAgents(s);
+  renderGrid(s);
+  renderCalls(s);
+  renderCut(s);
+  tick();
+}
+
+// ------------------------------------------------------------------ watch a live chat
+
+async function openWatch(agentId) {
+  state.watchAgent = agentId;
+  $("watch").hidden = false;
+  $("watch-title").textContent = `Live chats of ${agentName(agentId)}`;
+  $("watch-sub").textContent = "Read-only: the visitor and the agent do not see you.";
+  const list = $("watch-list");
+  list.replaceChildren(el("li", { className: "muted", text: "Loading…" }));
+  try {
+    const data = await api("GET", `/api/contacts?status=active&agent_id=${encodeURIComponent(agentId)}&limit=50`);
+    const contacts = data.contacts;
+    list.replaceChildren(
+      ...(contacts.length
+        ? contacts.map((c) =>
+            el(
+              "li",
+              { "data-contact": c.id, className: c.id === state.watching ? "current" : "" },
+              el("span", { text: `${c.name || "Visitor"} · ${queueName(c.queue_id)} · ${STAGE_LABELS[c.stage] || c.stage}` }),
+              el("button", { type: "button", className: "btn ghost small", text: "Watch", onclick: () => watch(c.id) }),
+            ),
+          )
+        : [el("li", { className: "muted", text: "No live chat right now." })]),
+    );
+    if (contacts.length && !contacts.some((c) => c.id === state.watching)) watch(contacts[0].id);
+  } catch (err) {
+    list.replaceChildren(el("li", { className: "muted", text: `Could not load the chats: ${err.message}` }));
+  }
+}
+
+function watch(contactId) {
+  if (state.watching && state.watching !== contactId) send({ type: "contact.unwatch", id: newId("unwatch"), contact_id: state.watching });
+  state.watching = contactId;
+  state.transcriptSeqs = new Set();
+  $("transcript").replaceChildren();
+  for (const li of $("watch-list").children) li.classList.toggle("current", li.dataset.contact === contactId);
+  send({ type: "contact.watch", id: newId("watch"), contact_id: contactId });
+}
+
+function onConversationEvent(event) {
+  if (event.contact_id !== state.watching || state.transcriptSeqs.has(event.seq)) return;
+  state.transcriptSeqs.add(event.seq);
+  const time = new Date(event.at * 1000).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit", second: "2-digit" });
+  let item;
+  if (event.type === "chat.message") {
+    const who = event.sender.kind === "agent" ? event.sender.name || "Agent" : event.sender.kind === "visitor" ? event.sender.name || "Visitor" : "System";
+    item = el("li", { className: event.sender.kind }, el("span", { className: "meta", text: `${who} · ${time}` }), el("span", { text: event.body }));
+  } else {
+    const text = {
+      "contact.joined": `${event.agent_name || "An agent"} joined`,
+      "contact.transferred": `Transferred${event.to_queue ? ` to ${queueName(event.to_queue)}` : ""}${event.to_agent ? ` to ${agentName(event.to_agent)}` : ""}`,
+      "contact.ended": `Ended by ${event.by || "someone"}`,
+      "contact.rated": `Rated ${event.rating}/5`,
+    }[event.type];
+    item = el("li", { className: "system", text: `${text} · ${time}` });
+  }
+  const list = $("transcript");
+  const items = [...list.children];
+  const after = items.findLast ? items.findLast((li) => Number(li.dataset.seq) < event.seq) : null;
+  item.dataset.seq = String(event.seq);
+  if (after) after.after(item);
+  else if (items.length && Number(items[0].dataset.seq) > event.seq) list.prepend(item);
+  else list.append(item);
+  list.scrollTop = list.scrollHeight;
+}
+
+$("watch-close").addEventListener("click", () => {
+  if (state.watching) send({ type: "contact.unwatch", id: newId("unwatch"), contact_id: state.watching });
+  state.watching = null;
+  state.watchAgent = null;
+  $("watch").hidden = true;
+});
+
+// ------------------------------------------------------------------ reassign a waiting contact
+
+function openReassign(queueId, contact) {
+  state.reassigning = contact.contact_id;
+  $("reassign-who").textContent = `#${contact.contact_id.slice(0, 8)} · waiting ${fmtClock(contact.wait_s + elapsed())} in ${queueName(queueId)} · ${STAGE_LABELS[contact.stage] || contact.stage} · ${contact.channel}`;
+  const queues = [...state.queues.values()].sort((a, b) => (a.name || a.id).localeCompare(b.name || b.id));
+  $("reassign-queue").replaceChildren(...queues.map((q) => el("option", { value: q.id, text: q.name || q.id, selected: q.id === queueId })));
+  const agents = [...state.agents.values()].filter((a) => !a.disabled).sort((a, b) => (a.display_name || a.username).localeCompare(b.display_name || b.username));
+  $("reassign-agent").replaceChildren(el("option", { value: "", text: "Anyone in the queue" }), ...agents.map((a) => el("option", { value: a.id, text: `${a.display_name || a.username} (${STATE_LABELS[(state.snapshot && state.snapshot.agents[a.id] || {}).state] || "not signed in"})` })));
+  $("reassign-note").value = "";
+  $("reassign-error").textContent = "";
+  $("reassign-dialog").showModal();
+}
+
+$("reassign-cancel").addEventListener("click", () => $("reassign-dialog").close());
+
+$("reassign-form").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const body = { note: $("reassign-note").value };
+  const queueId = $("reassign-queue").value;
+  const agentId = $("reassign-agent").value;
+  if (queueId) body.to_queue = queueId;
+  if (agentId) body.to_agent = agentId;
+  $("reassign-submit").disabled = true;
+  try {
+    await api("POST", `/api/supervisor/contacts/${encodeURIComponent(state.reassigning)}/reassign`, body);
+    $("reassign-dialog").close();
+  } catch (err) {
+    $("reassign-error").textContent = err.status === 409 ? "This contact is no longer waiting." : `Could not reassign: ${err.message}`;
+  } finally {
+    $("reassign-submit").disabled = false;
+  }
+});
+
+// ------------------------------------------------------------------ tabs
+
+function showTab(tab) {
+  state.tab = tab;
+  $("tab-live").setAttribute("aria-selected", String(tab === "live"));
+  $("tab-reports").setAttribute("aria-selected", String(tab === "reports"));
+  $("pane-live").hidden = tab !== "live";
+  $("pane-reports").hidden = tab !== "reports";
+  if (tab === "reports" && !state.report) runReport();
+}
+
+$("tab-live").addEventListener("click", () => showTab("live"));
+$("tab-reports").addEventListener("click", () => showTab("reports"));
+
+// ------------------------------------------------------------------ reports
+
+function localDate(d) {
+  return `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, "0")}-${String(d.getDate()).padStart(2, "0")}`;
+}
+
+function initReports() {
+  if (!$("report-from").value) $("report-from").value = localDate(new Date());
+  if (!$("report-to").value) $("report-to").value = localDate(new Date());
+  if (!$("report-tz").value) {
+    let tz = "UTC";
+    try {
+      tz = Intl.DateTimeFormat().resolvedOptions().timeZone || "UTC";
+    } catch (_e) {
+      /* keep UTC */
+    }
+    $("report-tz").value = tz;
+  }
+}
+
+function reportQuery(extra) {
+  const params = new URLSearchParams({
+    from: $("report-from").value,
+    to: $("report-to").value,
+    interval: $("report-interval").value,
+    tz: $("report-tz").value.trim() || "UTC",
+    ...extra,
+  });
+  return `/api/reports?${params.toString()}`;
+}
+
+function intervalLabel(iso, interval, multiDay) {
+  // The ISO string is already local to the report's time zone.
+  const day = iso.slice(5, 10);
+  const time = iso.slice(11, 16);
+  if (interval === "day") return iso.slice(0, 10);
+  return multiDay ? `${day} ${time}` : time;
+}
+
+function keyLabel(by, key) {
+  if (by === "agent") return agentName(key);
+  if (by === "queue") return queueName(key);
+  if (by === "stage") return STAGE_LABELS[key] || key;
+  return key;
+}
+
+function sumByKey(rows) {
+  const out = new Map();
+  for (const r of rows) {
+    const a = out.get(r.key) || { queued: 0, answered: 0, within: 0, abandoned: 0, short: 0, handled: 0, wait: 0, handle: 0 };
+    a.queued += r.queued;
+    a.answered += r.answered;
+    a.within += r.answered_within_target;
+    a.abandoned += r.abandoned;
+    a.short += r.short_abandons;
+    a.handled += r.handled;
+    a.wait += (r.asa_s || 0) * r.answered;
+    a.handle += (r.aht_s || 0) * r.handled;
+    out.set(r.key, a);
+  }
+  return out;
+}
+
+async function runReport() {
+  const error = $("report-error");
+  error.textContent = "";
+  const by = $("report-by").value;
+  $("report-run").disabled = true;
+  try {
+    const [series, cut] = await Promise.all([api("GET", reportQuery({})), api("GET", reportQuery({ by: by || "stage" }))]);
+    state.report = { series, cut, by };
+    renderReport();
+  } catch (err) {
+    error.textContent = `Could not run the report: ${err.message}`;
+  } finally {
+    $("report-run").disabled = false;
+  }
+}
+
+function renderReport() {
+  const { series, cut, by } = state.report;
+  const totals = series.totals;
+  const interval = series.interval;
+  const multiDay = series.rows.length && series.rows[0].interval_start.slice(0, 10) !== series.rows[series.rows.length - 1].interval_start.slice(0, 10);
+  const labels = series.rows.map((r) => intervalLabel(r.interval_start, interval, multiDay));
+  const tiles = [
+    ["Queued", fmtCount(totals.queued), formulaOf("queued")],
+    ["Answered", fmtCount(totals.answered), formulaOf("answered")],
+    ["ASA", fmtSeconds(totals.asa_s), formulaOf("asa_s")],
+    ["Service level", fmtPct(totals.service_level), formulaOf("service_level")],
+    ["Abandonment", fmtPct(totals.abandonment_rate), `${formulaOf("abandonment_rate")}\n${totals.abandoned} abandoned, ${totals.short_abandons} short`],
+    ["AHT", fmtSeconds(totals.aht_s), formulaOf("aht_s")],
+    ["First response", fmtSeconds(totals.first_response_median_s), `${formulaOf("first_response_median_s")}\np90 ${fmtSeconds(totals.first_response_p90_s)}`],
+    ["CSAT", fmtPct(totals.csat), `${formulaOf("csat")}\n${totals.ratings} ratings`],
+  ];
+  $("report-tiles").replaceChildren(...tiles.map(([label, value, title]) => el("div", { className: "tile", title }, el("span", { className: "label", text: label }), el("span", { className: "value", text: value }))));
+  lineChart($("chart-volume"), {
+    labels,
+    series: [
+      { name: "Queued", values: series.rows.map((r) => r.queued) },
+      { name: "Answered", values: series.rows.map((r) => r.answered) },
+      { name: "Abandoned", values: series.rows.map((r) => r.abandoned) },
+    ],
+    format: (v) => fmtCount(v),
+    integer: true,
+    emptyText: "No contact in this range",
+  });
+  lineChart($("chart-asa"), {
+    labels,
+    series: [
+      { name: "ASA", values: series.rows.map((r) => r.asa_s) },
+      { name: "First response (median)", values: series.rows.map((r) => r.first_response_median_s) },
+    ],
+    format: fmtSeconds,
+    emptyText: "No contact answered in this range",
+  });
+  lineChart($("chart-sl"), {
+    labels,
+    series: [{ name: "Service level", values: series.rows.map((r) => r.service_level) }],
+    format: fmtPct,
+    max: 1,
+    target: state.rules.service_level_target || 0.8,
+    emptyText: "No contact answered or abandoned in this range",
+  });
+  const cutBy = cut.by;
+  const sums = sumByKey(cut.rows);
+  const keys = [...sums.keys()].sort((a, b) => sums.get(b).queued - sums.get(a).queued || a.localeCompare(b)).slice(0, 12);
+  $("bars-title").textContent = `By ${cutBy === "stage" ? "stage of origin" : cutBy}`;
+  barChart($("chart-bars"), {
+    categories: keys.map((k) => keyLabel(cutBy, k)),
+    series: [
+      { name: "Queued", values: keys.map((k) => (cutBy === "agent" ? null : sums.get(k).queued)) },
+      { name: "Answered", values: keys.map((k) => sums.get(k).answered) },
+      { name: "Abandoned", values: keys.map((k) => (cutBy === "agent" ? null : sums.get(k).abandoned)) },
+    ],
+    format: (v) => fmtCount(v),
+    integer: true,
+  });
+  const rows = by ? cut.rows : series.rows;
+  const columns = ["queued", "answered", "abandoned", "short_abandons", "asa_s", "service_level", "abandonment_rate", "aht_s", "first_response_median_s", "csat"];
+  const fmt = (name, v) => (name.endsWith("_s") ? fmtSeconds(v) : ["service_level", "abandonment_rate", "csat"].includes(name) ? fmtPct(v) : fmtCount(v));
+  $("report-table").replaceChildren(
+    el("thead", {}, el("tr", {}, el("th", { text: "Interval" }), by ? el("th", { className: "left", text: by }) : null, columns.map((c) => el("th", { text: c.replace(/_s$/, "").replaceAll("_", " "), title: formulaOf(c) })))),
+    el(
+      "tbody",
+      {},
+      rows
+        .filter((r) => by || r.queued || rows.length <= 96)
+        .map((r) => el("tr", {}, el("td", { text: intervalLabel(r.interval_start, interval, multiDay) }), by ? el("td", { className: "left", text: keyLabel(by, r.key) }) : null, columns.map((c) => el("td", { text: fmt(c, r[c]) })))),
+    ),
+  );
+  $("report-note").textContent = `${series.contacts} contacts · ${series.start.slice(0, 16)} to ${series.end.slice(0, 16)} (${series.tz})`;
+}
+
+$("report-form").addEventListener("submit", (event) => {
+  event.preventDefault();
+  runReport();
+});
+
+$("report-csv").addEventListener("click", async () => {
+  const by = $("report-by").value;
+  const error = $("report-error");
+  error.textContent = "";
+  try {
+    const response = await fetch(reportQuery({ format: "csv", ...(by ? { by } : {}) }), { headers: { Authorization: `Bearer ${state.token}` } });
+    if (!response.ok) throw new Error(`${response.status}`);
+    const blob = await response.blob();
+    const url = URL.createObjectURL(blob);
+    const link = el("a", { href: url, download: `report-${by || "all"}-${$("report-interval").value}-${$("report-from").value}-${$("report-to").value}.csv` });
+    document.body.append(link);
+    link.click();
+    link.remove();
+    setTimeout(() => URL.revokeObjectURL(url), 10000);
+  } catch (err) {
+    error.textContent = `Could not download the CSV: ${err.message}`;
+  }
+});
+
+// ------------------------------------------------------------------ go
+
+if (state.token && state.user) start();
+else showLogin();

@@ -1,0 +1,120 @@
+"""What a supervisor can do from the dashboard: set an agent's status and move a
+waiting contact to another queue or agent.  (Watching a live chat is a socket
+frame, ``contact.watch`` on ``/ws/supervisor``.)
+
+Both go through the routing log like everything else that changes routing, so the
+one active router applies them in order with the agents' own frames.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Literal
+
+from sqlalchemy import update
+
+from contact_center.router_input import AgentDisconnected
+from contact_center.store.models import Contact
+from routing import events as rev
+
+if TYPE_CHECKING:
+    from contact_center.security import Identity
+    from contact_center.services import Services
+
+StatusChoice = Literal["available", "away", "offline"]
+
+
+class SupervisorActionError(Exception):
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+
+
+class SupervisorActions:
+    def __init__(self, services: Services, clock: Callable[[], float] = time.time) -> None:
+        self.services = services
+        self.clock = clock
+
+    async def set_agent_status(
+        self, supervisor: Identity, agent_id: str, status: StatusChoice, reason: str = ""
+    ) -> None:
+        """Available or away, as if the agent had chosen it; offline signs the agent
+        out of routing (its conversations go back to their queues, keeping their
+        enqueue time) until it chooses a status again from its console."""
+        services = self.services
+        user = await services.users.get(agent_id)
+        if user is None or user.disabled:
+            raise SupervisorActionError(404, "not_found", "no such agent")
+        now = self.clock()
+        why = reason or f"set by {supervisor.name or supervisor.subject}"
+        if status == "offline":
+            services.router_input.submit(AgentDisconnected(at=now, agent_id=agent_id))
+        else:
+            services.router_input.submit(
+                rev.AgentPresenceChanged(at=now, agent_id=agent_id, presence=status, reason=why[:64])
+            )
+
+    async def reassign(
+        self,
+        supervisor: Identity,
+        contact_id: str,
+        to_queue: str | None,
+        to_agent: str | None,
+        note: str = "",
+    ) -> None:
+        """Move a contact that is still waiting: to another queue (it keeps its place
+        in time: the wait runs from its first enqueue), and/or to one agent (offered
+        to that agent only; if they decline or let the offer expire it waits in the
+        queue again)."""
+        services = self.services
+        if to_queue is None and to_agent is None:
+            raise SupervisorActionError(422, "invalid", "give to_queue or to_agent")
+        contact = await services.contacts.get(contact_id)
+        if contact is None:
+            raise SupervisorActionError(404, "not_found", "no such contact")
+        if contact.status != "queued":
+            raise SupervisorActionError(409, "conflict", "only a waiting contact can be reassigned")
+        if (
+            to_queue is not None
+            and to_queue != contact.queue_id
+            and await services.queues.get(to_queue) is None
+        ):
+            raise SupervisorActionError(404, "not_found", f"no queue {to_queue!r}")
+        if to_agent is not None:
+            agent = await services.users.get(to_agent)
+            if agent is None or agent.disabled:
+                raise SupervisorActionError(404, "not_found", f"no agent {to_agent!r}")
+        now = self.clock()
+        if not await self._still_waiting(contact_id, to_queue):
+            raise SupervisorActionError(409, "conflict", "the contact is no longer waiting")
+        await services.contacts.set_data(contact_id, transfer_note=note, transferred_by=supervisor.subject)
+        await services.conversations.append(
+            contact_id,
+            "contact.transferred",
+            "system",
+            data={
+                "to_queue": to_queue,
+                "to_agent": to_agent,
+                "by": "supervisor",
+                "supervisor": supervisor.subject,
+            },
+            at=now,
+        )
+        services.router_input.submit(
+            rev.ContactTransferred(
+                at=now, contact_id=contact_id, to_queue=to_queue, to_agent=to_agent, note=note
+            )
+        )
+
+    async def _still_waiting(self, contact_id: str, to_queue: str | None) -> bool:
+        """Move the row to ``to_queue`` if it is still waiting (an agent may have
+        answered it meanwhile: then nothing changes)."""
+        values = {"queue_id": to_queue} if to_queue is not None else {"status": "queued"}
+        async with self.services.db.begin() as conn:
+            result = await conn.execute(
+                update(Contact).where(Contact.id == contact_id, Contact.status == "queued").values(**values)
+            )
+        return bool(result.rowcount)

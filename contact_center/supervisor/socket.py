@@ -1,0 +1,201 @@
+"""``/ws/supervisor``: the supervisor page's socket.
+
+Like the other sockets (origin check, ``hello`` with a token within the time limit or
+close 4401), but only for supervisors and admins (others: close 4403), and with no
+effect on routing: opening the dashboard does not sign anyone in as an agent.
+
+After ``welcome`` the server sends ``dashboard.legend`` once, then a complete
+``dashboard.snapshot`` at once and the live pushes after it (see
+:mod:`contact_center.supervisor.push`).  ``contact.watch`` follows a conversation
+read-only (history, then live events); ``contact.unwatch`` stops; ``sync`` re-reads
+any conversation.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from typing import TYPE_CHECKING
+
+import msgspec
+from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
+
+from contact_center import protocol as p
+from contact_center.gateway.connection import Connection, contact_topic
+
+# The socket loop and hello handling are the gateway's; only the session differs.
+from contact_center.gateway.endpoint import (
+    CLOSE_FORBIDDEN,
+    CLOSE_UNAUTHENTICATED,
+    _frames,
+    _hello,
+    origin_allowed,
+)
+from contact_center.gateway.session import Session
+from contact_center.protocol import FrameError
+from contact_center.security import TokenError
+from dashboard import formulas
+from dashboard.staffing import STAFFING_FORMULA
+
+if TYPE_CHECKING:
+    from contact_center.services import Services
+
+log = logging.getLogger(__name__)
+
+MAX_WATCHED = 50
+
+
+class SupervisorConnection(Connection):
+    """A connection with a one-slot mailbox for dashboard snapshots besides the
+    ordinary outbox: a snapshot not yet written is replaced by a newer one, so a slow
+    reader never queues stale dashboards (and never trips the slow-consumer limit)."""
+
+    def __init__(self, websocket: WebSocket, *args: object, **kwargs: object) -> None:
+        super().__init__(websocket, *args, **kwargs)  # type: ignore[arg-type]
+        self._snapshot: str | None = None
+        self.snapshots_replaced = 0
+
+    def offer_snapshot(self, payload: bytes, text: str) -> None:
+        if self.closed:
+            return
+        if self._snapshot is not None:
+            self.snapshots_replaced += 1
+        self._snapshot = text
+        self._wakeup.set()
+
+    async def _write_loop(self) -> None:
+        # Connection._write_loop, plus the snapshot slot (written after the frames
+        # already queued, so an ack is never held behind a dashboard).
+        websocket = self.websocket
+        try:
+            while True:
+                if self._outbox:
+                    await websocket.send_text(self._outbox.popleft().decode())
+                elif self._snapshot is not None:
+                    text, self._snapshot = self._snapshot, None
+                    await websocket.send_text(text)
+                elif self._closed:
+                    break
+                else:
+                    self._wakeup.clear()
+                    await self._wakeup.wait()
+        except Exception:  # the peer went away mid-send; the reader will notice
+            self._closed = True
+        if self.close_code is not None and websocket.application_state != WebSocketState.DISCONNECTED:
+            with contextlib.suppress(Exception):
+                await websocket.close(self.close_code)
+
+
+class SupervisorSession(Session):
+    allowed_frames = p.SUPERVISOR_FRAMES
+
+    def __init__(self, services: Services, conn: SupervisorConnection, *args: object) -> None:
+        super().__init__(services, conn, *args)  # type: ignore[arg-type]
+        self.sink = conn
+        self.watching: set[str] = set()
+
+    async def open(self, hello: p.Hello) -> None:
+        services = self.services
+        push = services.supervision.push
+        identity = self.identity
+        self.conn.send(
+            p.Welcome(
+                role=identity.role, user_id=identity.subject, name=identity.name, server_time=self.now()
+            )
+        )
+        rules = services.aggregator.rules
+        self.conn.send(
+            p.DashboardLegendEvent(
+                legend={name: {**entry} for name, entry in formulas.LEGEND.items()},
+                staffing_formula=STAFFING_FORMULA,
+                alert_rules={
+                    "longest_wait_warning_s": rules.longest_wait_warning_s,
+                    "longest_wait_critical_s": rules.longest_wait_critical_s,
+                    "service_level_target": rules.service_level_target,
+                    "service_level_critical": rules.service_level_critical,
+                    "service_level_min_contacts": rules.service_level_min_contacts,
+                    "missed_offers_in_a_row": rules.missed_offers_in_a_row,
+                    "short_abandon_s": formulas.SHORT_ABANDON_S,
+                },
+                push_s=push.period_s,
+                agent_table_every=push.agent_table_every(),
+            )
+        )
+        push.subscribe(self.sink)
+
+    async def close(self) -> None:
+        self.services.supervision.push.unsubscribe(self.sink)
+        await super().close()
+
+    async def handle(self, frame: msgspec.Struct) -> None:
+        services = self.services
+        if isinstance(frame, p.ContactWatch):
+            if frame.contact_id not in self.watching and len(self.watching) >= MAX_WATCHED:
+                raise FrameError("conflict", f"watching {MAX_WATCHED} conversations already", frame.id)
+            contact = await services.contacts.get(frame.contact_id)
+            if contact is None:
+                raise FrameError("not_found", "no such conversation", frame.id)
+            self.watching.add(contact.id)
+            last = await self.replay(contact.id, 0)
+            self.ack(frame.id, contact_id=contact.id, seq=last)
+        elif isinstance(frame, p.ContactUnwatch):
+            self.watching.discard(frame.contact_id)
+            self.conn.unsubscribe(contact_topic(frame.contact_id))
+            self.ack(frame.id, contact_id=frame.contact_id)
+        elif isinstance(frame, p.Sync):
+            if await services.contacts.get(frame.contact_id) is None:
+                raise FrameError("not_found", "no such conversation", frame.id)
+            last = await self.replay(frame.contact_id, frame.after_seq)
+            if frame.contact_id not in self.watching:
+                # A one-off read: do not keep following it.
+                self.conn.unsubscribe(contact_topic(frame.contact_id))
+            if frame.id is not None:
+                self.ack(frame.id, contact_id=frame.contact_id, seq=last)
+        elif isinstance(frame, p.Ping):
+            self.conn.send(p.Pong(id=frame.id, server_time=self.now()))
+        else:  # pragma: no cover - allowed_frames keeps others out
+            raise FrameError("forbidden", "not a supervisor frame")
+
+
+async def serve(websocket: WebSocket, services: Services) -> None:
+    settings = services.settings
+    metrics = services.metrics
+    if not origin_allowed(websocket, settings.allowed_origins):
+        await websocket.close(CLOSE_FORBIDDEN)
+        return
+    await websocket.accept()
+    hello = await _hello(websocket, settings.hello_timeout_s)
+    if hello is None:
+        await websocket.close(CLOSE_UNAUTHENTICATED, "send hello with a valid token first")
+        return
+    try:
+        identity = services.signer.verify(hello.token)
+    except TokenError as exc:
+        await websocket.close(CLOSE_UNAUTHENTICATED, str(exc))
+        return
+    if not identity.is_staff or not identity.at_least("supervisor"):
+        await websocket.close(CLOSE_FORBIDDEN, "the supervisor socket is for supervisors and admins")
+        return
+    if not await services.staff_allowed(identity):
+        await websocket.close(CLOSE_FORBIDDEN, "account disabled")
+        return
+
+    conn = SupervisorConnection(websocket, services.hub, settings.send_queue_frames)
+    conn.start()
+    session = SupervisorSession(services, conn, identity)
+    gauge = metrics.gateway_connections.labels(role="supervisor_page")
+    gauge.inc()
+    try:
+        await session.open(hello)
+        await _frames(websocket, conn, session, identity, services)
+    except WebSocketDisconnect:
+        pass
+    except Exception:
+        log.exception("supervisor socket failed")
+        conn.close(1011)
+    finally:
+        gauge.dec()
+        conn.close(conn.close_code or 1000)
+        conn.unsubscribe_all()
+        await session.close()
+        await conn.drain()
