@@ -259,6 +259,17 @@ class Call:
         """Callee devices the invite was delivered to and that are still reachable."""
         return frozenset(p for p, up in self._devices.items() if up)
 
+    @property
+    def devices(self) -> frozenset[str]:
+        """Every callee device rung and not withdrawn, reachable or not (before an
+        answer; after it, the device that won)."""
+        return frozenset(self._devices)
+
+    @property
+    def on_hold(self) -> bool:
+        """Whether either side holds the call now."""
+        return self._hold_since is not None
+
     def role_of(self, party_id: str) -> Role | None:
         if party_id == self.caller.party_id:
             return "caller"
@@ -556,6 +567,18 @@ class Call:
         if reason in FAILURE_HANGUP_REASONS:
             return self._end("dropped" if self.connected_at is not None else "failed", at)
         return self._end("completed", at)
+
+    def end(self, at: float, reason: EndReason) -> list[Effect]:
+        """The server ends the call for a reason of its own: the callee turned out to
+        be busy or unreachable (``busy``, ``missed``), the conversation the call
+        belongs to ended (``completed``, or ``canceled`` before an answer)...  Any
+        state but *ended*; ending an ended call does nothing."""
+        if self.state == "ended":
+            return []
+        self._require_invited()
+        if reason == "answered_elsewhere":
+            raise _error("invalid_state", "answered_elsewhere is only ever sent to a device")
+        return self._end(reason, at)
 
     def replace(self, at: float, by_call_id: str) -> list[Effect]:
         """End this unanswered call because it lost a glare to ``by_call_id``."""

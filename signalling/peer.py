@@ -21,6 +21,9 @@ Things worth knowing about aiortc that shape this class:
   instead makes this peer gather its host candidate *on* 127.0.0.1 (a context-scoped
   hook around aioice's interface listing; other peers in the process are unaffected),
   so every packet stays on ``lo``.
+- ``relay_only=True`` is the W3C ``iceTransportPolicy: "relay"``: aioice then gathers
+  only TURN relay candidates (no host or server-reflexive ones), so every packet goes
+  through the TURN server; a check that a call really works through TURN.
 - aiortc's rollback does nothing, so in W3C perfect negotiation it must always be the
   **impolite** side: on an offer collision it ignores the incoming offer and waits for
   the other side to roll back (:meth:`HeadlessPeer.handle_remote_description`).
@@ -47,6 +50,7 @@ import aioice.ice
 from aiortc import (
     RTCConfiguration,
     RTCIceServer,
+    RTCIceTransportPolicy,
     RTCPeerConnection,
     RTCSessionDescription,
 )
@@ -265,11 +269,14 @@ class HeadlessPeer:
         video: bool = True,
         loopback: bool = False,
         trickle: bool = True,
+        relay_only: bool = False,
         on_connection_state: Callable[[str], None] | None = None,
     ) -> None:
         servers = [_ice_server(entry) for entry in (ice_servers or [])]
-        self.pc = RTCPeerConnection(RTCConfiguration(iceServers=servers))
+        policy = RTCIceTransportPolicy.RELAY if relay_only else RTCIceTransportPolicy.ALL
+        self.pc = RTCPeerConnection(RTCConfiguration(iceServers=servers, iceTransportPolicy=policy))
         self.loopback = loopback
+        self.relay_only = relay_only
         self.trickle = trickle
         self.audio_track: ToneTrack | None = ToneTrack() if audio else None
         self.video_track: TestPatternTrack | None = TestPatternTrack() if video else None
@@ -281,6 +288,8 @@ class HeadlessPeer:
         self._done = asyncio.Event()
         self._on_state = on_connection_state
         self._last_loss: dict[str, tuple[int, int]] = {}
+        # time.monotonic() when the connection first became "connected".
+        self.connected_at: float | None = None
         self.pc.on("track", self._on_track)
         self.pc.on("connectionstatechange", self._on_connection_state)
 
@@ -299,6 +308,8 @@ class HeadlessPeer:
     def _on_connection_state(self) -> None:
         state = self.connection_state
         if state == "connected":
+            if self.connected_at is None:
+                self.connected_at = time.monotonic()
             self._connected.set()
         elif state in ("failed", "closed"):
             self._done.set()
@@ -423,6 +434,30 @@ class HeadlessPeer:
             raise ConnectionError(f"peer connection {self.connection_state}")
         raise TimeoutError(f"not connected after {timeout} s ({self.connection_state})")
 
+    def selected_candidate_types(self) -> list[tuple[str, str]]:
+        """(local type, remote type) of each nominated ICE pair, e.g. ("relay",
+        "relay") for a call that goes through TURN both ways.  Read from aioice,
+        since aiortc's stats carry no candidate-pair entries."""
+        pairs: list[tuple[str, str]] = []
+        seen: set[int] = set()
+        for transceiver in self.pc.getTransceivers():
+            dtls = transceiver.sender.transport
+            if dtls is None or id(dtls) in seen:
+                continue
+            seen.add(id(dtls))
+            connection = getattr(dtls.transport, "_connection", None)
+            for pair in getattr(connection, "_nominated", {}).values():
+                pairs.append((pair.local_candidate.type, pair.remote_candidate.type))
+        return pairs
+
+    @property
+    def relayed(self) -> bool | None:
+        """True when media goes through a TURN relay, None before ICE picked a path."""
+        pairs = self.selected_candidate_types()
+        if not pairs:
+            return None
+        return any("relay" in pair for pair in pairs)
+
     def set_audio_muted(self, muted: bool) -> None:
         if self.audio_track is not None:
             self.audio_track.muted = muted
@@ -472,12 +507,16 @@ class HeadlessPeer:
         d_received, d_lost = received - prev_received, max(0, lost - prev_lost)
         expected = d_received + d_lost
         rtt = audio["round_trip_time_s"]
-        return {
+        sample: dict[str, Any] = {
             "rtt_ms": round((rtt or 0.0) * 1000, 3),
             "jitter_ms": round(audio["jitter"] / (AUDIO_RATE / 1000), 3),
             "loss_pct": round(100.0 * d_lost / expected, 3) if expected else 0.0,
             "codec": "audio/opus",
         }
+        relayed = self.relayed
+        if relayed is not None:
+            sample["relayed"] = relayed
+        return sample
 
     async def close(self) -> None:
         for task in self._consumers:

@@ -30,6 +30,7 @@ from signalling.quality import StatsSample
 
 __all__ = [
     "CALL_MESSAGE_TYPES",
+    "MEDIA_CONNECTION_STATES",
     "IceCandidate",
     "RTCIceCandidateInit",
     "RTCSessionDescriptionInit",
@@ -47,6 +48,8 @@ __all__ = [
 ]
 
 MAX_SDP_BYTES: Final = 64 * 1024
+# What a client reports about its own RTCPeerConnection (``connectionState``).
+MEDIA_CONNECTION_STATES: Final = ("connected", "disconnected", "failed")
 MAX_CANDIDATES: Final = 32
 MAX_CANDIDATE_CHARS: Final = 1024
 
@@ -463,7 +466,9 @@ def validate_message(
     - ``call.candidates``: ``candidates``, 1..max RTCIceCandidateInit
     - ``call.reject``: ``reason`` "rejected" (default) | "busy"
     - ``call.hangup``: ``reason`` (optional, lower_snake_case, default user_hangup)
-    - ``call.media_state``: ``muted``, ``camera_off`` (optional booleans)
+    - ``call.media_state``: ``muted``, ``camera_off``, ``on_hold`` (optional
+      booleans) and ``connection`` (optional: the sender's ICE connection is
+      "connected", "disconnected" or "failed")
     - ``call.stats``: the sample keys; ``stats`` in the result is a StatsSample
       stamped ``at`` (receipt time)
     - ``call.ringing``, ``call.accept``: nothing more
@@ -516,10 +521,15 @@ def validate_message(
             raise _fail("message_invalid", "reason must be a lower_snake_case word")
         out["reason"] = reason
     elif kind == "call.media_state":
-        for key in ("muted", "camera_off"):
+        for key in ("muted", "camera_off", "on_hold"):
             flag = _optional_bool(message, key)
             if flag is not None:
                 out[key] = flag
+        connection = message.get("connection")
+        if connection is not None:
+            if connection not in MEDIA_CONNECTION_STATES:
+                raise _fail("message_invalid", "connection must be connected, disconnected or failed")
+            out["connection"] = connection
     elif kind == "call.stats":
         out["stats"] = validate_stats({k: message.get(k) for k in _STATS_KEYS}, at)
     return out

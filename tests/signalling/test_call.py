@@ -737,3 +737,31 @@ def test_random_input_sequences_keep_the_invariants() -> None:
                 assert call.answered_by != VISITOR
 
     run()
+
+
+# ------------------------------------------------------------ server-side end
+
+
+def test_server_end_before_and_after_answer() -> None:
+    """The server ends calls for reasons of its own (callee busy, conversation over)."""
+    call = new_call()
+    call.invite(0.0)
+    call.ring(AGENT, 1.0)
+    effects = call.end(2.0, "busy")
+    assert changes(effects) == [("ended", "busy")]
+    assert states_to(effects, VISITOR) == [("ended", "busy")]
+    assert states_to(effects, AGENT) == [("ended", "busy")]
+    assert call.end(3.0, "completed") == []  # already over
+
+    call = active()
+    effects = call.end(10.0, "completed")
+    assert call.end_reason == "completed" and call.timings().talk_s == 6.0
+    assert {m["state"] for m in sent(effects)} == {"ended"}
+
+
+def test_server_end_never_claims_answered_elsewhere() -> None:
+    call = new_call()
+    call.invite(0.0)
+    with pytest.raises(SignallingError):
+        call.end(1.0, "answered_elsewhere")
+    assert call.state == "initiating"

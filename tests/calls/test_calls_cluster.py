@@ -1,0 +1,82 @@
+"""Calls across gateways: the visitor on one gateway, the agent's consoles on another,
+the call's state machine in the process where it was placed, everything between them
+on Redis.  A visitor whose socket drops and comes back on a third gateway gets its call
+back."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from contact_center.calls.bot import CallDevice
+from tests.calls.support import close_all, media_flows, states, until
+from tests.support.cluster import Cluster, cluster
+
+pytestmark = [pytest.mark.services, pytest.mark.webrtc, pytest.mark.slow]
+
+
+async def _router_ready(c: Cluster, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    async with httpx.AsyncClient(timeout=5) as http:
+        while time.monotonic() < deadline:
+            for node in c.nodes:
+                if node.alive and (await http.get(node.base_url + "/healthz")).json().get("routing"):
+                    return
+            await asyncio.sleep(0.2)
+    raise AssertionError("no active router")
+
+
+async def test_a_call_between_gateways(tmp_path: Path, redis_url: str, postgres_url: str) -> None:
+    with cluster(
+        tmp_path, redis_url, postgres_url, ["all", "gateway", "gateway"], reconnect_grace_s="20"
+    ) as c:
+        admin = c.admin_token()
+        assert c.api("POST", "/api/admin/queues", admin, json={"id": "support"}).status_code == 201
+        c.api("POST", "/api/admin/agents", admin, json={"username": "ann", "password": "agent-password"})
+        await _router_ready(c)
+        gw1, gw2, gw3 = c.nodes
+        token = c.login("ann")
+        console = CallDevice(gw2.ws_url + "/ws/agent", token, loopback=True, stats_every_s=0.5)
+        laptop = CallDevice(gw3.ws_url + "/ws/agent", token, loopback=True, stats_every_s=0.5)
+        visitor_token = c.visitor_token()
+        visitor = CallDevice(gw1.ws_url + "/ws/visitor", visitor_token, loopback=True, stats_every_s=0.5)
+        back = None
+        try:
+            for device in (console, laptop, visitor):
+                await device.connect()
+            await console.request({"type": "agent.status", "status": "available"})
+            await console.wait_for(lambda e: e.get("type") == "agent.state" and e.get("state") == "available")
+
+            side = await visitor.invite("video", queue="support")
+            call_id = side.call_id
+            # Both consoles ring, on two other gateways; the laptop answers.
+            await console.wait_invite(30)
+            await laptop.wait_invite(30)
+            await laptop.accept(call_id)
+            assert (await console.wait_state(call_id, "ended", 30))["reason"] == "answered_elsewhere"
+            await visitor.wait_state(call_id, "active", 30)
+            await laptop.wait_state(call_id, "active", 30)
+            await until(lambda: media_flows(visitor, laptop, call_id=call_id), 60, "frames both ways")
+
+            # The visitor's tab loses its socket and comes back on a third gateway.
+            await visitor.drop()
+            await laptop.wait_state(call_id, "reconnecting", 30)
+            back = CallDevice(
+                gw3.ws_url + "/ws/visitor",
+                visitor_token,
+                device_id=visitor.device_id,
+                loopback=True,
+                stats_every_s=0.5,
+            )
+            await back.connect()
+            await back.wait_state(call_id, "active", 30)
+            await until(lambda: states(laptop, call_id)[-1] == ("active", None), 30, "active again")
+
+            await laptop.hangup(call_id)
+            assert (await back.wait_state(call_id, "ended", 30))["reason"] == "completed"
+        finally:
+            await close_all(visitor, console, laptop, *([back] if back else []))
