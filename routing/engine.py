@@ -640,6 +640,10 @@ class RoutingEngine:
         target = contact.queue_id
         if event.to_queue is not None and event.to_queue in self._queues:
             target = event.to_queue
+            if event.skills is not None:
+                # Out of the line (and its eligibility class) first, then re-classed.
+                contact.skills = tuple(event.skills)
+                contact.skill_set = frozenset(contact.skills)
         contact.state = "waiting"
         contact.agent_id = None
         contact.assigned_at = None

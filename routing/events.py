@@ -210,6 +210,9 @@ class ContactTransferred:
     to_queue: str | None = None
     to_agent: str | None = None
     note: str = ""
+    # The skills the contact needs from now on (the target queue's); None keeps its own.
+    # Applied only when the contact moves to ``to_queue``.
+    skills: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True, slots=True)
