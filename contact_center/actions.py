@@ -9,7 +9,7 @@ fanned out), then the routing event and the domain event.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from contact_center import protocol as p
@@ -59,6 +59,9 @@ class ContactActions:
         self.clock = clock
         # Messages by sender, counted in this process (Prometheus sums the processes).
         self.count_message: Callable[[str], None] = lambda _sender: None
+        # The stage of the visitor's latest page view ("" if none), for a contact whose
+        # page declares no stage and matches no rule (set to the journey recorder's).
+        self.infer_stage: Callable[[str], Awaitable[str]] = _no_inference
 
     # ------------------------------------------------------------------ visitors
 
@@ -78,9 +81,10 @@ class ContactActions:
         page: p.PageInfo | None,
         channel: str,
         status: str,
+        inferred: str = "",
     ) -> NewContact:
         page = page or p.PageInfo()
-        stage, stage_source = resolve_stage(page.stage, page.url, self.stage_rules)
+        stage, stage_source = resolve_stage(page.stage, page.url, self.stage_rules, inferred)
         return NewContact(
             visitor_id=visitor_id,
             queue_id=queue.id,
@@ -100,15 +104,30 @@ class ContactActions:
             utm_campaign=page.utm_campaign,
         )
 
-    async def start_chat(self, visitor_id: str, frame: p.ChatStart) -> Contact:
-        """Create the contact and its touchpoint and put it in the queue."""
+    async def start_chat(
+        self,
+        visitor_id: str,
+        frame: p.ChatStart,
+        before_routing: Callable[[Contact], None] | None = None,
+    ) -> Contact:
+        """Create the contact and its touchpoint and put it in the queue.
+        ``before_routing`` sees the new contact before the router does (a call gets
+        ready to ring the agent the router will pick)."""
         queue = await self._queue(frame.queue)
         now = self.clock()
         page = frame.page or p.PageInfo()
         await self.visitors.touch(visitor_id, now, _page_dict(page))
         await self.visitors.set_contact_details(visitor_id, frame.name, frame.email)
         new = self._new_contact(
-            visitor_id, queue, frame.name, frame.email, "", frame.page, frame.channel, "queued"
+            visitor_id,
+            queue,
+            frame.name,
+            frame.email,
+            "",
+            frame.page,
+            frame.channel,
+            "queued",
+            await self.infer_stage(visitor_id),
         )
         contact = await self.contacts.create(new, now)
         self.emit(
@@ -124,6 +143,8 @@ class ContactActions:
         )
         if frame.message:
             await self.post_message(contact.id, Actor("visitor", visitor_id, frame.name), frame.message, None)
+        if before_routing is not None:
+            before_routing(contact)
         self.router.submit(
             rev.ContactArrived(
                 at=now,
@@ -142,7 +163,17 @@ class ContactActions:
         now = self.clock()
         await self.visitors.touch(visitor_id, now, _page_dict(frame.page or p.PageInfo()))
         await self.visitors.set_contact_details(visitor_id, frame.name, frame.email)
-        new = self._new_contact(visitor_id, queue, frame.name, frame.email, "", frame.page, "chat", "offline")
+        new = self._new_contact(
+            visitor_id,
+            queue,
+            frame.name,
+            frame.email,
+            "",
+            frame.page,
+            "chat",
+            "offline",
+            await self.infer_stage(visitor_id),
+        )
         contact = await self.contacts.create(new, now)
         await self.post_message(contact.id, Actor("visitor", visitor_id, frame.name), frame.message, frame.id)
         return contact
@@ -228,8 +259,10 @@ class ContactActions:
             raise FrameError("conflict", "only an active conversation can be transferred")
         if to_queue is None and to_agent is None:
             raise FrameError("invalid_frame", "give to_queue or to_agent")
+        # A transfer to a queue takes that queue's required skills.
+        skills: tuple[str, ...] | None = None
         if to_queue is not None:
-            await self._queue(to_queue)
+            skills = tuple((await self._queue(to_queue)).skills or ())
         now = self.clock()
         await self.contacts.set_data(contact.id, transfer_note=note, transferred_by=actor.id)
         await self.contacts.requeue(contact.id, to_queue)
@@ -237,12 +270,14 @@ class ContactActions:
             contact.id,
             "contact.transferred",
             "system",
-            data={"to_queue": to_queue, "to_agent": to_agent, "from_agent": actor.id},
+            # The note stays among staff: the visitor's wire event carries only where
+            # the conversation went (conversations.server_event).
+            data={"to_queue": to_queue, "to_agent": to_agent, "from_agent": actor.id, "note": note},
             at=now,
         )
         self.router.submit(
             rev.ContactTransferred(
-                at=now, contact_id=contact.id, to_queue=to_queue, to_agent=to_agent, note=note
+                at=now, contact_id=contact.id, to_queue=to_queue, to_agent=to_agent, note=note, skills=skills
             )
         )
         self.emit(
@@ -254,6 +289,10 @@ class ContactActions:
                 to_agent=to_agent,
             )
         )
+
+
+async def _no_inference(_visitor_id: str) -> str:
+    return ""
 
 
 def _page_dict(page: p.PageInfo) -> dict[str, str]:

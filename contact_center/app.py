@@ -33,6 +33,7 @@ from contact_center.gateway import endpoint
 from contact_center.services import Services
 from contact_center.settings import Settings, load_settings
 from contact_center.store.database import upgrade_schema_async
+from contact_center.supervisor import socket as supervisor_endpoint
 
 log = logging.getLogger("contact_center")
 
@@ -168,12 +169,16 @@ def create_app(settings: Settings | None = None) -> Starlette:
     async def agent_socket(websocket: WebSocket) -> None:
         await endpoint.serve(websocket, websocket.app.state.services, "agent")
 
+    async def supervisor_socket(websocket: WebSocket) -> None:
+        await supervisor_endpoint.serve(websocket, websocket.app.state.services)
+
     routes: list[BaseRoute] = [_api_route(api) for api in API_ROUTES]
     routes += [
         Route("/openapi.json", openapi),
         Route("/metrics", metrics),
         WebSocketRoute("/ws/visitor", visitor_socket),
         WebSocketRoute("/ws/agent", agent_socket),
+        WebSocketRoute("/ws/supervisor", supervisor_socket),
     ]
     routes += [Route(path, _page("site/" + file)) for path, file in DEMO_PAGES.items()]
     routes += [Route(path, _page(file)) for path, file in APP_PAGES.items()]

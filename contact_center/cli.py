@@ -13,6 +13,8 @@ from typing import Annotated, Any, TypeVar
 
 import typer
 
+from contact_center.calls.cli import call_bot
+from contact_center.journey.cli import app as journey_app
 from contact_center.settings import Settings, load_settings
 
 app = typer.Typer(no_args_is_help=True, help="Omnichannel contact centre backend.")
@@ -22,6 +24,8 @@ db_app = typer.Typer(no_args_is_help=True, help="The database schema.")
 app.add_typer(agents_app, name="agents")
 app.add_typer(queues_app, name="queues")
 app.add_typer(db_app, name="db")
+app.add_typer(journey_app)  # demo-data, sites, stage-rules
+app.command("call-bot")(call_bot)  # answers calls with a test tone and pattern
 
 T = TypeVar("T")
 
@@ -161,6 +165,96 @@ def agents_list() -> None:
         typer.echo(json.dumps(user))
 
 
+def _csv(spec: str) -> list[str]:
+    return [x.strip() for x in spec.split(",") if x.strip()]
+
+
+# How a running server learns of a change made here (it is not told directly).
+_PICKED_UP = (
+    "a running server picks this up within CC_CONFIG_POLL_S seconds (30 by default), "
+    "or at once on its next admin REST change"
+)
+
+
+@agents_app.command("update")
+def agents_update(
+    name: Annotated[str, typer.Argument(help="Username.")],
+    role: Annotated[str | None, typer.Option(help="agent, supervisor or admin.")] = None,
+    display_name: Annotated[str | None, typer.Option(help="Name shown to visitors.")] = None,
+    skills: Annotated[
+        str | None, typer.Option(help="Replace the skills, e.g. billing:7,returns:4 ('' for none).")
+    ] = None,
+    chat_capacity: Annotated[int | None, typer.Option(help="Concurrent chats.")] = None,
+    voice_capacity: Annotated[int | None, typer.Option(help="Voice calls (0 or 1).")] = None,
+    video_capacity: Annotated[int | None, typer.Option(help="Video calls (0 or 1).")] = None,
+    queues: Annotated[
+        str | None, typer.Option(help="Replace the queues served, comma-separated ('' = every queue).")
+    ] = None,
+    languages: Annotated[str | None, typer.Option(help="Replace the languages, e.g. en,fr.")] = None,
+    disabled: Annotated[
+        bool | None,
+        typer.Option("--disabled/--enabled", help="Disable (no sign-in, no routing) or enable again."),
+    ] = None,
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="Read a new password from stdin.")
+    ] = False,
+) -> None:
+    """Change an agent, supervisor or admin: only the options given change."""
+    import msgspec
+
+    from contact_center.api.schemas import AgentUpdate
+
+    changes: dict[str, Any] = {}
+    try:
+        if role is not None:
+            changes["role"] = role
+        if display_name is not None:
+            changes["display_name"] = display_name
+        if skills is not None:
+            changes["skills"] = _skills(skills)
+        if queues is not None:
+            changes["queues"] = _csv(queues)
+        if languages is not None:
+            changes["languages"] = _csv(languages)
+        if disabled is not None:
+            changes["disabled"] = disabled
+        if password_stdin:
+            changes["password"] = _read_password(True)
+        msgspec.convert(changes, AgentUpdate)
+    except (ValueError, msgspec.ValidationError, typer.BadParameter) as exc:
+        typer.echo(f"invalid change: {exc}", err=True)
+        raise typer.Exit(1) from None
+    capacity = {
+        channel: value
+        for channel, value in (("chat", chat_capacity), ("voice", voice_capacity), ("video", video_capacity))
+        if value is not None
+    }
+    if not changes and not capacity:
+        typer.echo("nothing to change: give at least one option (see --help)", err=True)
+        raise typer.Exit(1)
+
+    async def work(stores: Any) -> list[str]:
+        user = await stores.users.by_username(name)
+        if user is None:
+            raise LookupError(f"no user {name!r}")
+        if capacity:
+            merged = {**(user.capacity or {}), **capacity}
+            msgspec.convert({"capacity": merged}, AgentUpdate)
+            changes["capacity"] = merged
+        unknown = [q for q in changes.get("queues", []) if await stores.queues.get(q) is None]
+        if unknown:
+            raise LookupError(f"no queue {', '.join(map(repr, unknown))}")
+        await stores.users.update(user.id, **changes)
+        return sorted("password" if k == "password" else k for k in changes)
+
+    try:
+        changed = _run(load_settings(), work)
+    except (LookupError, ValueError, msgspec.ValidationError) as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(1) from None
+    typer.echo(f"updated {name}: {', '.join(changed)} ({_PICKED_UP})")
+
+
 @queues_app.command("add")
 def queues_add(
     queue_id: Annotated[str, typer.Argument(help="Queue id, e.g. sales.")],
@@ -243,6 +337,97 @@ def queues_list() -> None:
 
     for queue in _run(load_settings(), work):
         typer.echo(json.dumps(queue))
+
+
+@queues_app.command("update")
+def queues_update(
+    queue_id: Annotated[str, typer.Argument(help="Queue id, e.g. sales.")],
+    name: Annotated[str | None, typer.Option(help="Name shown in the widget's topic list.")] = None,
+    description: Annotated[str | None, typer.Option()] = None,
+    strategy: Annotated[
+        str | None, typer.Option(help="longest_idle, least_occupied, round_robin, best_skill or manual.")
+    ] = None,
+    skills: Annotated[str | None, typer.Option(help="Replace the required skills ('' for none).")] = None,
+    priority: Annotated[int | None, typer.Option()] = None,
+    sl_target: Annotated[float | None, typer.Option(help="Service-level target T in seconds.")] = None,
+    offer_timeout: Annotated[float | None, typer.Option(help="Seconds an agent has to accept.")] = None,
+    max_wait: Annotated[float | None, typer.Option(help="Overflow after this many seconds.")] = None,
+    no_max_wait: Annotated[bool, typer.Option("--no-max-wait", help="Wait without limit.")] = False,
+    overflow_to: Annotated[str | None, typer.Option(help="Queue to overflow to.")] = None,
+    no_overflow: Annotated[bool, typer.Option("--no-overflow", help="Overflow to the offline form.")] = False,
+    ageing: Annotated[
+        float | None, typer.Option(help="Seconds per priority step gained while waiting.")
+    ] = None,
+    no_ageing: Annotated[bool, typer.Option("--no-ageing", help="Turn priority ageing off.")] = False,
+    wrap_up: Annotated[float | None, typer.Option(help="After-contact work seconds.")] = None,
+    hours: Annotated[
+        str | None,
+        typer.Option(
+            help="Business hours JSON, e.g. "
+            '{"timezone": "Europe/Paris", "spans": [{"weekday": 0, "opens": "09:00", "closes": "17:00"}]}'
+        ),
+    ] = None,
+    always_open: Annotated[bool, typer.Option("--always-open", help="Remove the business hours.")] = False,
+    position: Annotated[int | None, typer.Option(help="Order in the widget's topic list.")] = None,
+) -> None:
+    """Change a queue: only the options given change."""
+    import msgspec
+
+    from contact_center.api.schemas import QueueUpdate, queue_changes
+
+    for given, cleared, flag in (
+        (max_wait, no_max_wait, "--max-wait"),
+        (overflow_to, no_overflow, "--overflow-to"),
+        (ageing, no_ageing, "--ageing"),
+        (hours, always_open, "--hours"),
+    ):
+        if given is not None and cleared:
+            typer.echo(f"{flag} contradicts its --no-/--always- option", err=True)
+            raise typer.Exit(1)
+    raw: dict[str, Any] = {
+        "name": name,
+        "description": description,
+        "strategy": strategy,
+        "skills": None if skills is None else _csv(skills),
+        "priority": priority,
+        "sl_target_s": sl_target,
+        "offer_timeout_s": offer_timeout,
+        "wrap_up_s": wrap_up,
+        "position": position,
+    }
+    raw = {k: v for k, v in raw.items() if v is not None}
+    for field_name, value, cleared in (
+        ("max_wait_s", max_wait, no_max_wait),
+        ("overflow_to", overflow_to, no_overflow),
+        ("ageing_s", ageing, no_ageing),
+    ):
+        if value is not None or cleared:
+            raw[field_name] = value
+    try:
+        if hours is not None or always_open:
+            raw["hours"] = json.loads(hours) if hours is not None else None
+        changes = queue_changes(msgspec.convert(raw, QueueUpdate))
+    except (msgspec.ValidationError, json.JSONDecodeError) as exc:
+        typer.echo(f"invalid queue: {exc}", err=True)
+        raise typer.Exit(1) from None
+    if not changes:
+        typer.echo("nothing to change: give at least one option (see --help)", err=True)
+        raise typer.Exit(1)
+
+    async def work(stores: Any) -> None:
+        if await stores.queues.get(queue_id) is None:
+            raise LookupError(f"no queue {queue_id!r}")
+        target = changes.get("overflow_to")
+        if target is not None and (target == queue_id or await stores.queues.get(target) is None):
+            raise LookupError(f"cannot overflow to {target!r}: not another existing queue")
+        await stores.queues.update(queue_id, **changes)
+
+    try:
+        _run(load_settings(), work)
+    except (LookupError, ValueError) as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(1) from None
+    typer.echo(f"updated queue {queue_id}: {', '.join(sorted(changes))} ({_PICKED_UP})")
 
 
 @db_app.command("upgrade")

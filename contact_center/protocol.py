@@ -19,6 +19,9 @@ from typing import Annotated, Literal
 import msgspec
 from msgspec import Meta, Struct
 
+from dashboard.formulas import LegendEntry
+from dashboard.snapshot import Snapshot
+
 # --------------------------------------------------------------------------- shared types
 
 FrameId = Annotated[
@@ -75,6 +78,9 @@ class Hello(_Client, tag="hello"):
 
     token: Annotated[str, Meta(min_length=1, max_length=4096)]
     resume: list[ResumePoint] = []
+    # This device's id for calls (kept by the page, e.g. in sessionStorage): a socket
+    # that comes back with the same id gets its calls back.  Absent: a fresh one.
+    device_id: DeviceId | None = None
 
 
 class Ping(_Client, tag="ping"):
@@ -216,10 +222,197 @@ class ContactWatch(_Client, tag="contact.watch"):
     contact_id: ContactId
 
 
+class ContactUnwatch(_Client, tag="contact.unwatch"):
+    """Supervisor: stop following a conversation opened with contact.watch."""
+
+    id: FrameId
+    contact_id: ContactId
+
+
 class WrapUpEnd(_Client, tag="wrapup.end"):
     """Agent: finish after-contact work early."""
 
     id: FrameId
+
+
+# --------------------------------------------------------------------------- calls
+# Voice and video calls (docs/protocol.md, "Calls").  Every call message names its
+# call (``call_id``, chosen by the caller) and may name the sending device
+# (``party_id``; the server fills in the socket's own).  SDP, candidates and stats
+# are checked by ``signalling.validation`` before anything is stored or relayed; a
+# refused one is answered with ``error`` carrying the validator's code and the call
+# goes on unharmed.
+
+CallId = Annotated[
+    str,
+    Meta(
+        min_length=1,
+        max_length=128,
+        pattern=r"^[A-Za-z0-9._:@~+=-]+$",
+        description="Chosen by the caller (e.g. a UUID); unique across the service.",
+    ),
+]
+PartyId = Annotated[
+    str,
+    Meta(
+        min_length=1,
+        max_length=200,
+        description="A device in a call: '<user or visitor id>.<device id>' (see welcome.party_id).",
+    ),
+]
+DeviceId = Annotated[str, Meta(min_length=1, max_length=32, pattern=r"^[A-Za-z0-9_-]+$")]
+CallMedia = Literal["audio", "video"]
+
+
+class SessionDescription(Struct, forbid_unknown_fields=True):
+    """W3C ``RTCSessionDescriptionInit``.  The server checks the SDP (at most 64 KiB,
+    ``v=0``, one ``o=`` line, at least one ``m=`` line): error codes sdp_invalid,
+    sdp_too_large, description_invalid."""
+
+    type: Literal["offer", "answer"]
+    sdp: str
+
+
+class IceCandidate(Struct, forbid_unknown_fields=True):
+    """W3C ``RTCIceCandidateInit`` (``candidate.toJSON()``).  An empty ``candidate`` is
+    end of candidates.  Checked by the server: error code candidate_invalid."""
+
+    candidate: str = ""
+    sdpMid: str | None = None
+    sdpMLineIndex: int | None = None
+    usernameFragment: str | None = None
+
+
+class CallInvite(_Client, tag="call.invite"):
+    """Start a call.  Visitor: ``queue`` for a new call contact routed like a chat (the
+    agent the router picks rings), or ``contact_id`` to turn an ongoing chat into a
+    call with its agent.  Agent: ``contact_id`` of a conversation you hold, to call its
+    visitor.  Acked with the contact id; then ``call.state`` (initiating, with
+    ``ice_servers``).  ``description`` may carry the offer at once (else send
+    call.offer); ``lifetime`` (ms) can shorten the ring."""
+
+    id: FrameId
+    call_id: CallId
+    party_id: PartyId | None = None
+    media: CallMedia = "audio"
+    contact_id: ContactId | None = None
+    queue: QueueId | None = None
+    name: Annotated[str, Meta(max_length=128)] = ""
+    email: ShortText = ""
+    page: PageInfo | None = None
+    lifetime: Annotated[int, Meta(ge=1, le=3_600_000)] | None = None
+    description: SessionDescription | None = None
+
+
+class CallRinging(_Client, tag="call.ringing"):
+    """Callee device: the invite reached this device and it is ringing."""
+
+    call_id: CallId
+    party_id: PartyId | None = None
+    id: FrameId | None = None
+
+
+class CallAccept(_Client, tag="call.accept"):
+    """Callee device: answer.  The first device to accept wins; the others get
+    ``call.state ended answered_elsewhere``.  For a call from a queue this is also the
+    agent's acceptance of the routing offer."""
+
+    call_id: CallId
+    party_id: PartyId | None = None
+    id: FrameId | None = None
+
+
+class CallReject(_Client, tag="call.reject"):
+    """Callee device: decline.  A call from a queue moves on to the next agent; a
+    direct call (escalated chat, agent calling a visitor) ends ``rejected`` or
+    ``busy``."""
+
+    call_id: CallId
+    party_id: PartyId | None = None
+    id: FrameId | None = None
+    reason: Literal["rejected", "busy"] = "rejected"
+
+
+class CallOffer(_Client, tag="call.offer"):
+    """Caller: the initial SDP offer.  Held by the server until a device answers, then
+    given to that device only."""
+
+    call_id: CallId
+    description: SessionDescription
+    party_id: PartyId | None = None
+    id: FrameId | None = None
+
+
+class CallAnswer(_Client, tag="call.answer"):
+    """The device that accepted: its SDP answer to the initial offer."""
+
+    call_id: CallId
+    description: SessionDescription
+    party_id: PartyId | None = None
+    id: FrameId | None = None
+
+
+class CallCandidates(_Client, tag="call.candidates"):
+    """Trickled ICE candidates, 1 to 32 per frame (too_many_candidates beyond); always
+    send end of candidates (an empty ``candidate``)."""
+
+    call_id: CallId
+    candidates: list[IceCandidate]
+    party_id: PartyId | None = None
+    id: FrameId | None = None
+
+
+class CallNegotiate(_Client, tag="call.negotiate"):
+    """A re-offer or its answer once the call is answered (add video, hold, ICE
+    restart), relayed to the other side.  Collisions follow W3C perfect negotiation:
+    the visitor is impolite, the agent polite (``call.state.polite``)."""
+
+    call_id: CallId
+    description: SessionDescription
+    party_id: PartyId | None = None
+    id: FrameId | None = None
+
+
+class CallHangup(_Client, tag="call.hangup"):
+    """End the call.  ``reason``: user_hangup (default); ice_failed, media_failed or
+    user_media_failed say the media broke (the call ends failed or dropped)."""
+
+    call_id: CallId
+    party_id: PartyId | None = None
+    id: FrameId | None = None
+    reason: Annotated[str, Meta(pattern=r"^[a-z_]{1,32}$")] = "user_hangup"
+
+
+class CallMediaState(_Client, tag="call.media_state"):
+    """This side's media: microphone muted, camera off, call on hold (relayed to the
+    other side), and ``connection``, the state of its RTCPeerConnection: the call is
+    active once both sides report connected; disconnected or failed after that starts
+    the reconnect grace (restart ICE with call.negotiate)."""
+
+    call_id: CallId
+    party_id: PartyId | None = None
+    id: FrameId | None = None
+    muted: bool | None = None
+    camera_off: bool | None = None
+    on_hold: bool | None = None
+    connection: Literal["connected", "disconnected", "failed"] | None = None
+
+
+class CallStats(_Client, tag="call.stats"):
+    """A quality sample from ``getStats()``, every few seconds while the call is up:
+    round-trip time and jitter (ms), packet loss (%) over the interval, outgoing
+    bitrate (kbit/s), the audio codec and whether the path goes through TURN.  The
+    server scores it (MOS, DESIGN section 6).  Error code stats_invalid."""
+
+    call_id: CallId
+    rtt_ms: float
+    jitter_ms: float
+    loss_pct: float
+    party_id: PartyId | None = None
+    id: FrameId | None = None
+    relayed: bool | None = None
+    codec: Annotated[str, Meta(max_length=64)] | None = None
+    bitrate_kbps: Annotated[float, Meta(ge=0)] | None = None
 
 
 ClientFrame = (
@@ -241,7 +434,19 @@ ClientFrame = (
     | ContactEndFrame
     | ContactTransfer
     | ContactWatch
+    | ContactUnwatch
     | WrapUpEnd
+    | CallInvite
+    | CallRinging
+    | CallAccept
+    | CallReject
+    | CallOffer
+    | CallAnswer
+    | CallCandidates
+    | CallNegotiate
+    | CallHangup
+    | CallMediaState
+    | CallStats
 )
 
 CLIENT_FRAMES: tuple[type[_Client], ...] = ClientFrame.__args__  # type: ignore[attr-defined]
@@ -249,6 +454,17 @@ CLIENT_FRAMES: tuple[type[_Client], ...] = ClientFrame.__args__  # type: ignore[
 # Which frames each side may send (after hello).  Anything else is "forbidden".
 VISITOR_FRAMES: frozenset[str] = frozenset(
     {
+        "call.invite",
+        "call.ringing",
+        "call.accept",
+        "call.reject",
+        "call.offer",
+        "call.answer",
+        "call.candidates",
+        "call.negotiate",
+        "call.hangup",
+        "call.media_state",
+        "call.stats",
         "ping",
         "chat.start",
         "chat.message",
@@ -263,6 +479,17 @@ VISITOR_FRAMES: frozenset[str] = frozenset(
 )
 AGENT_FRAMES: frozenset[str] = frozenset(
     {
+        "call.invite",
+        "call.ringing",
+        "call.accept",
+        "call.reject",
+        "call.offer",
+        "call.answer",
+        "call.candidates",
+        "call.negotiate",
+        "call.hangup",
+        "call.media_state",
+        "call.stats",
         "ping",
         "chat.message",
         "chat.typing",
@@ -278,6 +505,10 @@ AGENT_FRAMES: frozenset[str] = frozenset(
         "wrapup.end",
     }
 )
+
+# The supervisor page's socket (/ws/supervisor): dashboard pushes plus read-only
+# following of live conversations.
+SUPERVISOR_FRAMES: frozenset[str] = frozenset({"ping", "sync", "contact.watch", "contact.unwatch"})
 
 
 def frame_tag(cls: type[Struct]) -> str:
@@ -365,6 +596,8 @@ class Welcome(_Server, tag="welcome"):
     name: str
     server_time: float
     contacts: list[ContactSummary] = []
+    # This socket's party id in calls ("<user id>.<device id>").
+    party_id: str = ""
 
 
 class ChatMessageEvent(_Server, tag="chat.message"):
@@ -449,11 +682,12 @@ class VisitorPageEvent(_Server, tag="visitor.page"):
 
 
 class QueuePositionEvent(_Server, tag="queue.position"):
-    """Visitor: your place in the queue (1 is next) and the estimated wait in seconds."""
+    """Visitor: your place in the queue (1 is next) and the estimated wait in seconds
+    (``eta_s`` is always sent; null until the queue has enough history to estimate)."""
 
     contact_id: str
     position: int
-    eta_s: float | None = None
+    eta_s: float | None
 
 
 class ContactOverflowedEvent(_Server, tag="contact.overflowed"):
@@ -462,7 +696,8 @@ class ContactOverflowedEvent(_Server, tag="contact.overflowed"):
 
     contact_id: str
     reason: str
-    to_queue: str | None = None
+    # Always sent: null means the offline form.
+    to_queue: str | None
     next_open: float | None = None
 
 
@@ -537,6 +772,139 @@ class QueueViewEvent(_Server, tag="queue.view"):
     server_time: float
 
 
+class DashboardLegendEvent(_Server, tag="dashboard.legend"):
+    """Supervisor: sent once after welcome.  Every KPI's formula and unit (the live
+    snapshots leave ``formula`` empty to stay small; show these on hover), the
+    staffing formula, the alert thresholds, how often snapshots come (``push_s``) and
+    every how many pushes the per-agent KPI table is refreshed (``agent_table_every``;
+    1 means every push)."""
+
+    legend: dict[str, LegendEntry]
+    staffing_formula: str
+    alert_rules: dict[str, float]
+    push_s: float
+    agent_table_every: int = 1
+
+
+class DashboardSnapshotEvent(_Server, tag="dashboard.snapshot"):
+    """Supervisor: the live KPIs, pushed at least every ``push_s`` and sooner (at most
+    twice per period) after something changed.  Every figure counts since
+    ``snapshot.since`` (midnight UTC).  ``push`` numbers the pushes of this server
+    process.  ``agent_table`` false means ``snapshot.by_agent`` was left empty this
+    time (large floors): keep the previous table; ``snapshot.agents`` (state, time in
+    state, load) is always complete.  The shape is documented in dashboard/snapshot.py
+    and docs/protocol.md."""
+
+    push: int
+    agent_table: bool
+    snapshot: Snapshot
+
+
+# --------------------------------------------------------------------------- call events
+
+
+class IceServer(Struct, omit_defaults=True):
+    """W3C ``RTCIceServer``.  TURN entries carry credentials minted for you and this
+    call (coturn ``use-auth-secret``: username ``<expiry>:<id>``), valid for the
+    deployment's ``turn_ttl_s``."""
+
+    urls: list[str]
+    username: str | None = None
+    credential: str | None = None
+
+
+class CallInviteEvent(_Server, tag="call.invite"):
+    """Callee device: a call is ringing here for ``lifetime`` ms.  Answer with
+    call.ringing, then call.accept or call.reject."""
+
+    call_id: str
+    party_id: str
+    media: CallMedia
+    lifetime: int
+    caller_kind: Literal["visitor", "agent"]
+    contact_id: str = ""
+    caller_name: str = ""
+
+
+class CallStateEvent(_Server, tag="call.state"):
+    """The call's state, as the server owns it: initiating, ringing, connecting,
+    active, reconnecting, ended (with ``reason``: completed, canceled, rejected,
+    missed, busy, failed, dropped, answered_elsewhere, replaced).  Once answered it
+    names the other device (``peer_party_id``) and whether you are the ``polite`` side
+    of perfect negotiation.  ``ice_servers`` is the list to give RTCPeerConnection."""
+
+    call_id: str
+    state: Literal["initiating", "ringing", "connecting", "active", "reconnecting", "ended"]
+    media: CallMedia
+    reason: str | None = None
+    role: Literal["caller", "callee"] | None = None
+    contact_id: str = ""
+    peer_party_id: str | None = None
+    polite: bool | None = None
+    replaced_by: str | None = None
+    # Absent once the call has ended.
+    ice_servers: list[IceServer] | None = None
+
+
+class CallOfferEvent(_Server, tag="call.offer"):
+    """Callee device that answered: the caller's offer."""
+
+    call_id: str
+    party_id: str
+    description: SessionDescription
+    contact_id: str = ""
+
+
+class CallAnswerEvent(_Server, tag="call.answer"):
+    """Caller: the answer of the device that accepted."""
+
+    call_id: str
+    party_id: str
+    description: SessionDescription
+    contact_id: str = ""
+
+
+class CallCandidatesEvent(_Server, tag="call.candidates"):
+    """The other side's trickled candidates (an empty one: end of candidates)."""
+
+    call_id: str
+    party_id: str
+    candidates: list[IceCandidate]
+    contact_id: str = ""
+
+
+class CallNegotiateEvent(_Server, tag="call.negotiate"):
+    """The other side's re-offer or its answer."""
+
+    call_id: str
+    party_id: str
+    description: SessionDescription
+    contact_id: str = ""
+
+
+class CallMediaStateEvent(_Server, tag="call.media_state"):
+    """The other side muted, turned its camera off or put the call on hold."""
+
+    call_id: str
+    party_id: str
+    muted: bool = False
+    camera_off: bool = False
+    on_hold: bool = False
+    contact_id: str = ""
+
+
+class CallQualityEvent(_Server, tag="call.quality"):
+    """Both sides: a quality warning about ``party_id``'s samples started or cleared
+    (high_rtt, high_jitter, high_loss, low_mos; empty when all is well).  ``mos`` is
+    that side's smoothed MOS (1 to 4.4)."""
+
+    call_id: str
+    party_id: str
+    mos: float
+    warning: str
+    contact_id: str = ""
+
+
 ServerEvent = (
     Ack
     | Error
@@ -559,6 +927,16 @@ ServerEvent = (
     | ContactReleasedEvent
     | AgentStateEvent
     | QueueViewEvent
+    | DashboardLegendEvent
+    | DashboardSnapshotEvent
+    | CallInviteEvent
+    | CallStateEvent
+    | CallOfferEvent
+    | CallAnswerEvent
+    | CallCandidatesEvent
+    | CallNegotiateEvent
+    | CallMediaStateEvent
+    | CallQualityEvent
 )
 SERVER_EVENTS: tuple[type[_Server], ...] = ServerEvent.__args__  # type: ignore[attr-defined]
 

@@ -22,6 +22,18 @@ from contact_center import protocol as p
 DOC_PATH = Path(__file__).resolve().parent.parent / "docs" / "asyncapi.yaml"
 _REF = "#/components/schemas/{name}"
 
+# Call events reach both kinds of socket (DESIGN section 3a).
+CALL_EVENTS = (
+    "call.invite",
+    "call.state",
+    "call.offer",
+    "call.answer",
+    "call.candidates",
+    "call.negotiate",
+    "call.media_state",
+    "call.quality",
+)
+
 # Which server events each kind of socket receives.
 VISITOR_EVENTS = (
     "ack",
@@ -37,6 +49,7 @@ VISITOR_EVENTS = (
     "chat.receipt",
     "queue.position",
     "contact.overflowed",
+    *CALL_EVENTS,
 )
 AGENT_EVENTS = (
     "ack",
@@ -58,8 +71,28 @@ AGENT_EVENTS = (
     "agent.state",
     "queue.view",
     "visitor.page",
+    *CALL_EVENTS,
 )
 EXTRA_EVENTS: dict[str, tuple[str, ...]] = {}
+# The supervisor page's socket: the dashboard, and conversations followed read-only.
+SUPERVISOR_EVENTS = (
+    "ack",
+    "error",
+    "pong",
+    "welcome",
+    "dashboard.legend",
+    "dashboard.snapshot",
+    "chat.message",
+    "contact.joined",
+    "contact.transferred",
+    "contact.ended",
+    "contact.rated",
+    "chat.typing",
+    "chat.receipt",
+    "queue.position",
+    "contact.overflowed",
+    "visitor.page",
+)
 
 
 def _tag(cls: type[msgspec.Struct]) -> str:
@@ -99,6 +132,8 @@ def build_document() -> dict[str, Any]:
     agent_in = ["client.hello"] + [_message_key("client", t) for t in sorted(p.AGENT_FRAMES)]
     visitor_out = [_message_key("server", t) for t in VISITOR_EVENTS]
     agent_out = [_message_key("server", t) for t in AGENT_EVENTS]
+    supervisor_in = ["client.hello"] + [_message_key("client", t) for t in sorted(p.SUPERVISOR_FRAMES)]
+    supervisor_out = [_message_key("server", t) for t in SUPERVISOR_EVENTS]
 
     channels = {
         "visitor": {
@@ -112,6 +147,16 @@ def build_document() -> dict[str, Any]:
             "title": "Agent socket (the console)",
             "description": "Opened by agents, supervisors and admins with a token from POST /api/auth/login.",
             "messages": refs(agent_in + agent_out),
+        },
+        "supervisor": {
+            "address": "/ws/supervisor",
+            "title": "Supervisor socket (the live dashboard)",
+            "description": (
+                "Opened by the supervisor page with a supervisor or admin token from POST "
+                "/api/auth/login (other roles: close 4403). Receives dashboard.legend once, then "
+                "dashboard.snapshot at least every second; follows conversations read-only."
+            ),
+            "messages": refs(supervisor_in + supervisor_out),
         },
     }
 
@@ -147,6 +192,8 @@ def build_document() -> dict[str, Any]:
             "visitorReceives": operation("send", "visitor", visitor_out, "Events the widget receives"),
             "agentSends": operation("receive", "agent", agent_in, "Frames the console sends"),
             "agentReceives": operation("send", "agent", agent_out, "Events the console receives"),
+            "supervisorSends": operation("receive", "supervisor", supervisor_in, "Frames the page sends"),
+            "supervisorReceives": operation("send", "supervisor", supervisor_out, "Events the page gets"),
         },
         "components": {"messages": messages, "schemas": components},
     }

@@ -19,9 +19,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import hashlib
+import json
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
 import msgspec
@@ -41,8 +43,8 @@ from contact_center.router_input import (
 )
 from contact_center.routing_config import agent_upserted, queue_upserted
 from contact_center.store.contacts import ContactStore
-from contact_center.store.models import AgentStateLog
-from contact_center.store.queues import QueueStore
+from contact_center.store.models import AgentStateLog, Queue, User
+from contact_center.store.queues import QueueStore, queue_dict
 from contact_center.store.users import UserStore
 from dashboard import events as dev
 from routing import events as rev
@@ -56,11 +58,33 @@ STATUS_TOPIC = "router.status"
 # The router re-announces queue status this often even when nothing changed, so a
 # gateway that just started learns it quickly.
 STATUS_HEARTBEAT_S = 5.0
+# How often the router checks whether queues or agents changed behind its back (CLI).
+CONFIG_POLL_S = 30.0
 WAITING_SHOWN_PER_QUEUE = 100
 
 
 def agent_topic(agent_id: str) -> str:
     return AGENT_TOPIC + agent_id
+
+
+def config_fingerprint(queues: Iterable[Queue], users: Iterable[User]) -> str:
+    """A digest of everything routing reads from the queue and agent rows."""
+    rows: list[Any] = [queue_dict(queue) for queue in queues]
+    for user in users:
+        rows.append(
+            [
+                user.id,
+                user.display_name,
+                user.role,
+                user.skills,
+                user.languages,
+                user.capacity,
+                user.queues,
+                user.disabled,
+            ]
+        )
+    raw = json.dumps(rows, sort_keys=True, default=str).encode()
+    return hashlib.sha256(raw).hexdigest()
 
 
 class RouterStatusMessage(msgspec.Struct):
@@ -83,6 +107,7 @@ class RouterDriver:
         emit: Callable[[dev.DomainEvent], None],
         tick_s: float = 0.5,
         clock: Callable[[], float] = time.time,
+        config_poll_s: float = CONFIG_POLL_S,
     ) -> None:
         self.engine = engine
         self._input = router_input
@@ -95,6 +120,10 @@ class RouterDriver:
         self._emit = emit
         self._tick_s = tick_s
         self._clock = clock
+        self._config_poll_s = config_poll_s
+        # Fingerprint of the queue and agent rows the router last read (see
+        # _config_poll_loop); None until the first read.
+        self._config_seen: str | None = None
         self._tasks: list[asyncio.Task[None]] = []
         self._last_at = 0.0
         # contact id -> (agent id, when offered, encoded offer event)
@@ -107,6 +136,8 @@ class RouterDriver:
         self._last_status: bytes = b""
         self._last_status_at = 0.0
         self.applied = 0
+        # Agents in wrap-up, to tell the dashboard when it ends however it ends.
+        self._wrapping: set[str] = set()
         # False while replaying the log: feed the engine, carry nothing out.
         self.live = True
         # Called between two batches of log items (the cluster router snapshots there).
@@ -125,6 +156,8 @@ class RouterDriver:
             asyncio.create_task(self._run(), name="router-driver"),
             asyncio.create_task(self._tick_loop(), name="router-ticker"),
         ]
+        if self._config_poll_s > 0:
+            self._tasks.append(asyncio.create_task(self._config_poll_loop(), name="router-config-poll"))
 
     async def stop(self) -> None:
         for task in self._tasks:
@@ -136,15 +169,23 @@ class RouterDriver:
 
     async def _config_events(self, now: float) -> list[rev.Event]:
         events: list[rev.Event] = []
-        for queue in await self._queues.all():
+        queues = await self._queues.all()
+        users = await self._users.all()
+        self._config_seen = config_fingerprint(queues, users)
+        for queue in queues:
             self._queue_names[queue.id] = queue.name
             events.append(queue_upserted(queue, now))
-        for user in await self._users.all():
+        for user in users:
             self._agent_names[user.id] = user.display_name
             events.append(
                 rev.AgentRemoved(at=now, agent_id=user.id) if user.disabled else agent_upserted(user, now)
             )
         return events
+
+    async def _queue_skills(self) -> dict[str, tuple[str, ...]]:
+        """Each queue's required skills, which a contact put back in line needs again
+        (as ContactActions.start_chat gave them on arrival)."""
+        return {queue.id: tuple(queue.skills or ()) for queue in await self._queues.all()}
 
     async def _load_config(self, now: float) -> None:
         for event in await self._config_events(now):
@@ -166,7 +207,9 @@ class RouterDriver:
 
     async def _restore_contacts(self, now: float) -> None:
         """After a restart of the single-process install: put back what was waiting
-        (with its original enqueue time) and count what agents hold."""
+        (with its original enqueue time and its queue's required skills) and count what
+        agents hold."""
+        skills = await self._queue_skills()
         for contact in await self._contacts.with_status(("queued", "active")):
             if contact.status == "queued":
                 await self._apply_event(
@@ -176,6 +219,7 @@ class RouterDriver:
                         queue_id=contact.queue_id,
                         channel=contact.channel,  # type: ignore[arg-type]
                         priority=contact.priority,
+                        skills=skills.get(contact.queue_id, ()),
                         enqueued_at=contact.enqueued_at,
                     )
                 )
@@ -208,6 +252,25 @@ class RouterDriver:
         while True:
             await asyncio.sleep(self._tick_s)
             self._input.submit(rev.Tick(at=self._clock()))
+
+    async def _config_poll_loop(self) -> None:
+        """The admin REST API tells the router when it changes a queue or an agent
+        (``ReloadConfig``), but the CLI writes the database from another process.  So
+        every ``config_poll_s`` the router reads the queue and agent rows and, only if
+        their fingerprint differs from what it last loaded, logs a ``ReloadConfig``.
+        Two small SELECTs every 30 s by default; no schema change (no "updated"
+        column) and no notification channel needed, and it also catches any other
+        writer.  The reload goes through the log like any other, so replay stays exact."""
+        while True:
+            await asyncio.sleep(self._config_poll_s)
+            try:
+                seen = config_fingerprint(await self._queues.all(), await self._users.all())
+            except Exception:
+                log.exception("router could not read the configuration")
+                continue
+            if seen != self._config_seen:
+                self._config_seen = seen
+                self._input.submit(ReloadConfig(at=self._clock(), what="changed"))
 
     async def apply(self, item: RouterItem) -> None:
         """Apply one item of the log (live, or replaying when ``live`` is false)."""
@@ -313,6 +376,7 @@ class RouterDriver:
                     ),
                     now,
                 )
+        skills = await self._queue_skills()
         for contact_id, row in open_rows.items():
             if self.engine.contact_view(contact_id) is not None or now - row.created_at < settle_s:
                 continue
@@ -324,6 +388,7 @@ class RouterDriver:
                         queue_id=row.queue_id,
                         channel=row.channel,  # type: ignore[arg-type]
                         priority=row.priority,
+                        skills=skills.get(row.queue_id, ()),
                         enqueued_at=row.enqueued_at,
                     )
                 )
@@ -432,6 +497,8 @@ class RouterDriver:
                 decision.contact_id,
                 p.QueuePositionEvent(contact_id=decision.contact_id, position=decision.position, eta_s=None),
             )
+            if not (isinstance(cause, rev.ContactArrived) and cause.enqueued_at is None):
+                await self._announce_requeued(decision, now)
         elif isinstance(decision, rev.QueuePosition):
             self._conversations.publish(
                 decision.contact_id,
@@ -477,6 +544,30 @@ class RouterDriver:
                 p.ContactReleasedEvent(contact_id=decision.contact_id, reason=reason),
             )
             self._emit_load(decision.agent_id, now)
+            view = self.engine.agent_view(decision.agent_id)
+            if view is None or view.state != "wrap_up":
+                # No after-contact work follows: this contact's wrap-up is nil.
+                ended = dev.WrapUpEnded(at=now, agent_id=decision.agent_id, contact_id=decision.contact_id)
+                self._emit(ended)
+
+    async def _announce_requeued(self, decision: rev.ContactQueued, now: float) -> None:
+        """Queued again (transfer, overflow, agent lost, restart): the dashboard follows
+        the contact into its queue.  A first arrival was announced by its gateway."""
+        contact = await self._contacts.get(decision.contact_id)
+        queue = await self._queues.get(decision.queue_id)
+        if contact is None or queue is None:
+            return
+        self._emit(
+            dev.ContactQueued(
+                at=now,
+                contact_id=contact.id,
+                queue_id=decision.queue_id,
+                channel=contact.channel,
+                stage=contact.stage,
+                enqueued_at=contact.enqueued_at,
+                sl_target_s=queue.sl_target_s,
+            )
+        )
 
     async def _offer(self, decision: rev.OfferMade, now: float) -> None:
         contact = await self._contacts.get(decision.contact_id)
@@ -568,12 +659,21 @@ class RouterDriver:
                     agent_id=decision.agent_id, state=decision.state, reason=decision.reason, at=now
                 )
             )
+        view = self.engine.agent_view(decision.agent_id)
         self._emit(
             dev.AgentStateChanged(
-                at=now, agent_id=decision.agent_id, state=decision.state, reason=decision.reason
+                at=now,
+                agent_id=decision.agent_id,
+                state=decision.state,
+                reason=decision.reason,
+                queues=view.queues if view is not None else (),
             )
         )
-        if decision.state == "available" and decision.reason == "wrap_up_ended":
+        if decision.state == "wrap_up":
+            self._wrapping.add(decision.agent_id)
+        elif decision.agent_id in self._wrapping:
+            # Wrap-up is over, whether it ran out, was ended early or the agent left.
+            self._wrapping.discard(decision.agent_id)
             self._emit(dev.WrapUpEnded(at=now, agent_id=decision.agent_id))
 
     def _emit_load(self, agent_id: str, now: float) -> None:

@@ -20,6 +20,7 @@ from contact_center import protocol as p
 from contact_center.actions import ContactActions
 from contact_center.bus import create_bus
 from contact_center.bus.redis import RedisBus
+from contact_center.calls import CallManager, CallStore
 from contact_center.conversations import Conversations, server_event
 from contact_center.directory import ContactDirectory, peek
 from contact_center.domain import DOMAIN_TOPIC, DomainEvents
@@ -43,6 +44,7 @@ from contact_center.store.receipts import ReceiptWriter
 from contact_center.store.users import UserStore
 from contact_center.store.visitors import VisitorStore
 from contact_center.supervisor.service import Supervision
+from dashboard import events as dev
 from dashboard.aggregator import KpiAggregator
 from dashboard.metrics import Metrics
 from routing.engine import RoutingEngine
@@ -86,7 +88,11 @@ class Services:
         # The supervisor dashboard: the aggregator is fed through its live push.
         self.supervision = Supervision(self)
         self.domain.listen(self.supervision.ingest)
-        self.domain.listen(self.metrics.observe)
+        # Contact, queue and agent metrics come from the domain events, which every
+        # process receives; in a cluster only the active router exports them, so that
+        # summing the instances counts each event once.  (Messages and gateway
+        # figures are counted by the process where they happen.)
+        self.domain.listen(self._observe_metrics)
         self.stage_rules = parse_rules(settings.stage_rules)
         self.journey = JourneyRecorder(self.db, self.visitors, self.stage_rules, settings.track_page_views)
 
@@ -120,6 +126,20 @@ class Services:
         )
         if self.clustered:
             self._cluster(routes)
+        # Voice and video calls: this process's devices and the calls it owns.
+        self.calls = CallManager(
+            settings=settings,
+            hub=self.hub,
+            contacts=self.contacts,
+            users=self.users,
+            actions=self.actions,
+            router_input=self.router_input,
+            emit=self.domain.emit,
+            store=CallStore(self.db),
+            node_id=self.node_id,
+            agent_name=self.agent_name,
+            queue_status=self.queue_status,
+        )
         self._queue_status: dict[str, p.QueueStatus] = {}
         self._agent_names: dict[str, str] = {}
         # contact id -> the highest seq this process has delivered to its sockets
@@ -144,6 +164,7 @@ class Services:
             db=self.db,
             emit=self.supervision.router_emit,
             tick_s=settings.router_tick_s,
+            config_poll_s=settings.config_poll_s,
         )
 
     def _cluster(self, routes: bool) -> None:
@@ -180,6 +201,10 @@ class Services:
             visitor_grace_s=settings.visitor_grace_s,
         )
 
+    def _observe_metrics(self, event: dev.DomainEvent) -> None:
+        if not self.clustered or self.driver is not None:
+            self.metrics.observe(event)
+
     def _router_input(self) -> RouterInput:
         if self.settings.bus_url.startswith("memory://"):
             return MemoryRouterInput()
@@ -210,6 +235,7 @@ class Services:
 
     async def stop(self) -> None:
         self.presence.cancel_all()
+        await self.calls.stop()
         await self.supervision.stop()
         if self.sweeper is not None:
             await self.sweeper.stop()

@@ -60,6 +60,9 @@ class Settings:
     missed_offers_before_away: int = 3
     chat_while_on_call: bool = False
     router_tick_s: float = 0.5
+    # The router re-reads queues and agents this often when their rows changed behind
+    # its back (the CLI writes the database directly); 0 turns the check off.
+    config_poll_s: float = 30.0
     # Clustered: how long the router lease lasts; a standby takes over within this.
     router_lease_s: float = 5.0
     # A visitor whose every socket is gone this long while waiting has abandoned.

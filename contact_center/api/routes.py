@@ -191,12 +191,24 @@ async def list_queues(request: Request) -> Response:
     return json_response([_queue_out(q, services) for q in await services.queues.all()])
 
 
+async def _check_overflow(services: Any, queue_id: str, overflow_to: str | None) -> None:
+    """An overflow target is another queue that exists (the router would send the
+    contacts to the offline form instead, silently)."""
+    if overflow_to is None:
+        return
+    if overflow_to == queue_id:
+        raise ApiError(422, "invalid", "a queue cannot overflow to itself")
+    if await services.queues.get(overflow_to) is None:
+        raise ApiError(422, "invalid", f"overflow_to: no queue {overflow_to!r}")
+
+
 async def create_queue(request: Request) -> Response:
     require(request, "admin")
     body = await body_of(request, s.QueueCreate)
     services = services_of(request)
     if await services.queues.get(body.id) is not None:
         raise ApiError(409, "exists", f"queue {body.id!r} exists")
+    await _check_overflow(services, body.id, body.overflow_to)
     fields = msgspec.structs.asdict(body)
     fields.pop("id")
     fields["hours"] = msgspec.to_builtins(body.hours) if body.hours else None
@@ -209,9 +221,8 @@ async def update_queue(request: Request) -> Response:
     require(request, "admin")
     body = await body_of(request, s.QueueUpdate)
     services = services_of(request)
-    changes = {k: v for k, v in msgspec.structs.asdict(body).items() if v is not None}
-    if "hours" in changes:
-        changes["hours"] = msgspec.to_builtins(changes["hours"])
+    changes = s.queue_changes(body)
+    await _check_overflow(services, request.path_params["queue_id"], changes.get("overflow_to"))
     queue = await services.queues.update(request.path_params["queue_id"], **changes)
     if queue is None:
         raise ApiError(404, "not_found", "no such queue")

@@ -4,8 +4,10 @@ OpenAPI schemas)."""
 from __future__ import annotations
 
 from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from msgspec import Meta, Struct
+import msgspec
+from msgspec import UNSET, Meta, Struct, UnsetType
 
 from contact_center.protocol import ContactSummary, PageInfo, QueueStatus
 
@@ -110,8 +112,18 @@ class OpeningSpanIn(Struct, forbid_unknown_fields=True):
 
 
 class BusinessHoursIn(Struct, forbid_unknown_fields=True):
+    """Opening spans in an IANA time zone (e.g. "Europe/Paris"); a span whose
+    ``closes`` is before ``opens`` runs past midnight."""
+
     timezone: Annotated[str, Meta(max_length=64)] = "UTC"
     spans: list[OpeningSpanIn] = []
+
+    def __post_init__(self) -> None:
+        # The router would fail on every reload of a queue with an unknown zone.
+        try:
+            ZoneInfo(self.timezone)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {self.timezone!r}") from None
 
 
 class QueueCreate(Struct, forbid_unknown_fields=True):
@@ -132,6 +144,10 @@ class QueueCreate(Struct, forbid_unknown_fields=True):
 
 
 class QueueUpdate(Struct, forbid_unknown_fields=True, omit_defaults=True):
+    """Only the fields sent change.  ``max_wait_s``, ``overflow_to``, ``ageing_s`` and
+    ``hours`` may be sent as null to clear them: no maximum wait, overflow to the
+    offline form, no priority ageing, always open."""
+
     name: str | None = None
     description: str | None = None
     strategy: Strategy | None = None
@@ -139,12 +155,28 @@ class QueueUpdate(Struct, forbid_unknown_fields=True, omit_defaults=True):
     priority: int | None = None
     sl_target_s: Annotated[float, Meta(gt=0)] | None = None
     offer_timeout_s: Annotated[float, Meta(gt=0, le=600)] | None = None
-    max_wait_s: Annotated[float, Meta(gt=0)] | None = None
-    overflow_to: QueueKey | None = None
-    ageing_s: Annotated[float, Meta(gt=0)] | None = None
+    max_wait_s: Annotated[float, Meta(gt=0)] | UnsetType | None = UNSET
+    overflow_to: QueueKey | UnsetType | None = UNSET
+    ageing_s: Annotated[float, Meta(gt=0)] | UnsetType | None = UNSET
     wrap_up_s: Annotated[float, Meta(ge=0, le=3600)] | None = None
-    hours: BusinessHoursIn | None = None
+    hours: BusinessHoursIn | UnsetType | None = UNSET
     position: int | None = None
+
+
+# QueueUpdate fields where null means "clear", not "leave as is".
+CLEARABLE_QUEUE_FIELDS = frozenset({"max_wait_s", "overflow_to", "ageing_s", "hours"})
+
+
+def queue_changes(body: QueueUpdate) -> dict[str, Any]:
+    """The columns a QueueUpdate changes (hours as plain data)."""
+    changes = {
+        name: value
+        for name, value in msgspec.structs.asdict(body).items()
+        if value is not UNSET and (value is not None or name in CLEARABLE_QUEUE_FIELDS)
+    }
+    if "hours" in changes:
+        changes["hours"] = msgspec.to_builtins(changes["hours"])
+    return changes
 
 
 class QueueOut(Struct):

@@ -6,6 +6,7 @@ import msgspec
 
 from contact_center import protocol as p
 from contact_center.actions import Actor
+from contact_center.calls.manager import CALL_CHANNELS, CALL_FRAME_TYPES
 from contact_center.conversations import contact_summary
 from contact_center.directory import ContactRef
 from contact_center.gateway.connection import contact_topic
@@ -28,6 +29,7 @@ class _AgentTopicPeek(msgspec.Struct):
 
 class _ContactId(msgspec.Struct):
     id: str
+    channel: str = "chat"
 
 
 _peek = msgspec.json.Decoder(_AgentTopicPeek)
@@ -49,6 +51,7 @@ class AgentSession(Session):
     async def open(self, hello: p.Hello) -> None:
         services = self.services
         services.presence.connected("agent", self.agent_id)
+        party_id = services.calls.attach(self, hello.device_id)
         self.conn.observer = self._observe
         self.conn.subscribe(agent_topic(self.agent_id))
         self.conn.subscribe(QUEUES_TOPIC)
@@ -70,6 +73,7 @@ class AgentSession(Session):
                 name=self.identity.name,
                 server_time=now,
                 contacts=summaries,
+                party_id=party_id,
             )
         )
         resume = {point.contact_id: point.after_seq for point in hello.resume}
@@ -80,6 +84,7 @@ class AgentSession(Session):
 
     async def close(self) -> None:
         await super().close()
+        self.services.calls.detach(self)
         self.services.presence.disconnected("agent", self.agent_id)
 
     def _observe(self, topic: str, payload: bytes) -> None:
@@ -97,6 +102,11 @@ class AgentSession(Session):
             self.assigned.discard(peek.contact_id)
             if peek.contact_id not in self.watching:
                 self.conn.unsubscribe(contact_topic(peek.contact_id))
+        elif peek.type == "offer" and peek.contact is not None and peek.contact.channel in CALL_CHANNELS:
+            # The routing offer of a call is its ringing on this console.
+            self.services.calls.offer_seen(self, peek.contact.id)
+        elif peek.type == "offer.revoked" and peek.contact_id is not None:
+            self.services.calls.offer_gone(self, peek.contact_id)
 
     async def _held(self, contact_id: str) -> Contact:
         """A conversation this agent holds (the bus may not have told us yet, so the
@@ -125,6 +135,15 @@ class AgentSession(Session):
         services = self.services
         submit = services.router_input.submit
         now = self.now()
+        if isinstance(frame, CALL_FRAME_TYPES):
+            await services.calls.handle(self, frame)
+            return
+        if isinstance(frame, p.OfferAccept | p.OfferDecline) and services.calls.answer_offer(
+            self, frame.contact_id, accept=isinstance(frame, p.OfferAccept)
+        ):
+            # A call ringing here: answering the offer answers (or rejects) the call.
+            self.ack(frame.id, contact_id=frame.contact_id)
+            return
         if isinstance(frame, p.ChatMessage):
             ref = await self._check_held(frame.contact_id)
             appended = await services.actions.post_message(
@@ -195,6 +214,16 @@ class AgentSession(Session):
             if self.replay_ack(frame.id):
                 return
             contact = await self._held(frame.contact_id)
+            if contact.channel in CALL_CHANNELS:
+                raise FrameError("conflict", "a call is not transferred: it ends with its contact", frame.id)
+            if frame.to_agent is not None:
+                # A named colleague: one who exists and may sign in, and not oneself
+                # (the engine would offer it straight back).
+                if frame.to_agent == self.agent_id:
+                    raise FrameError("conflict", "you already hold this conversation")
+                colleague = await services.users.get(frame.to_agent)
+                if colleague is None or colleague.disabled:
+                    raise FrameError("not_found", f"no agent {frame.to_agent!r}")
             await services.actions.transfer(
                 contact, self._actor(), frame.to_queue, frame.to_agent, frame.note
             )

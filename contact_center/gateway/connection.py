@@ -49,8 +49,12 @@ class Connection:
     """Delivers frames to one socket without ever blocking the sender: a client that
     lets ``max_queued`` frames pile up is disconnected (it resumes by seq later)."""
 
-    def __init__(self, websocket: WebSocket, hub: Hub, max_queued: int) -> None:
+    def __init__(
+        self, websocket: WebSocket, hub: Hub, max_queued: int, sent: Callable[[], None] | None = None
+    ) -> None:
         self.websocket = websocket
+        # Counts each frame written (the gateway's frames-out metric).
+        self._sent = sent or (lambda: None)
         self._hub = hub
         self._max_queued = max_queued
         self._outbox: deque[bytes] = deque()
@@ -97,6 +101,7 @@ class Connection:
                     continue
                 payload = self._outbox.popleft()
                 await websocket.send_text(payload.decode())
+                self._sent()
         except Exception:  # the peer went away mid-send; the reader will notice
             self._closed = True
         if self.close_code is not None and websocket.application_state != WebSocketState.DISCONNECTED:

@@ -83,7 +83,12 @@ async def serve(websocket: WebSocket, services: Services, kind: str) -> None:
         await websocket.close(CLOSE_FORBIDDEN, "account disabled")
         return
 
-    conn = Connection(websocket, services.hub, settings.send_queue_frames)
+    conn = Connection(
+        websocket,
+        services.hub,
+        settings.send_queue_frames,
+        metrics.gateway_frames_out.labels(role=identity.role).inc,
+    )
     conn.start()
     session: Session = (VisitorSession if kind == "visitor" else AgentSession)(services, conn, identity)
     metrics.gateway_connections.labels(role=identity.role).inc()

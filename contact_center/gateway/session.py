@@ -12,6 +12,7 @@ import msgspec
 from contact_center import protocol as p
 from contact_center.gateway.connection import Connection
 from contact_center.security import Identity
+from contact_center.store.models import Contact
 
 if TYPE_CHECKING:
     from contact_center.services import Services
@@ -67,6 +68,11 @@ class Session:
             return False
         self.conn.send(msgspec.structs.replace(ack, duplicate=True))
         return True
+
+    async def follow(self, contact: Contact) -> None:
+        """Start following a conversation this socket just opened (a call from the
+        widget's queue opens one): its history, then its live events."""
+        await self.replay(contact.id, 0)
 
     async def replay(self, contact_id: str, after_seq: int) -> int:
         return await self.services.conversations.replay(self.conn, contact_id, after_seq, self._sync_lock)

@@ -6,6 +6,7 @@ import msgspec
 
 from contact_center import protocol as p
 from contact_center.actions import Actor
+from contact_center.calls import CALL_FRAME_TYPES
 from contact_center.conversations import contact_summary
 from contact_center.directory import ContactRef
 from contact_center.gateway.session import Session
@@ -32,6 +33,7 @@ class VisitorSession(Session):
     async def open(self, hello: p.Hello) -> None:
         services = self.services
         services.presence.connected("visitor", self.visitor_id)
+        party_id = services.calls.attach(self, hello.device_id)
         now = self.now()
         await services.visitors.touch(self.visitor_id, now)
         contacts = await services.contacts.for_visitor(
@@ -52,6 +54,7 @@ class VisitorSession(Session):
                 name=contacts[-1].name if contacts else "",
                 server_time=now,
                 contacts=summaries,
+                party_id=party_id,
             )
         )
         resume = {point.contact_id: point.after_seq for point in hello.resume}
@@ -63,7 +66,13 @@ class VisitorSession(Session):
 
     async def close(self) -> None:
         await super().close()
+        self.services.calls.detach(self)
         self.services.presence.disconnected("visitor", self.visitor_id)
+
+    async def follow(self, contact: Contact) -> None:
+        self.services.directory.remember(contact)
+        self.following.add(contact.id)
+        await self.replay(contact.id, 0)
 
     async def _own(self, contact_id: str) -> Contact:
         """The contact, if it is this visitor's; "not found" otherwise, so a visitor
@@ -105,6 +114,9 @@ class VisitorSession(Session):
     async def handle(self, frame: msgspec.Struct) -> None:
         services = self.services
         actions = services.actions
+        if isinstance(frame, CALL_FRAME_TYPES):
+            await services.calls.handle(self, frame)
+            return
         if isinstance(frame, p.ChatMessage):
             ref = await self._own_ref(frame.contact_id)
             if not ref.is_open:

@@ -14,6 +14,8 @@ from typing import Any
 from sqlalchemy import JSON, Boolean, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from contact_center.journey.sources import first_source
+
 
 class Base(DeclarativeBase):
     type_annotation_map = {dict[str, Any]: JSON, list[Any]: JSON}
@@ -61,11 +63,22 @@ class Queue(Base):
     created_at: Mapped[float] = mapped_column(Float)
 
 
+def _first_source_default(context: Any) -> str:
+    """``visitors.first_source`` from the first-touch columns of the same INSERT."""
+    params = context.get_current_parameters()
+    return first_source(
+        params.get("first_utm_source") or "",
+        params.get("first_referrer") or "",
+        params.get("first_landing_url") or "",
+    )
+
+
 class Visitor(Base):
     """A browser, identified by the id in its signed visitor token.  The first-touch
     source is written once, on creation, and never overwritten."""
 
     __tablename__ = "visitors"
+    __table_args__ = (Index("ix_visitors_first_source", "first_source", "created_at"),)
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     created_at: Mapped[float] = mapped_column(Float)
@@ -79,6 +92,11 @@ class Visitor(Base):
     first_utm_campaign: Mapped[str] = mapped_column(String(256), default="")
     first_utm_term: Mapped[str] = mapped_column(String(256), default="")
     first_utm_content: Mapped[str] = mapped_column(String(256), default="")
+    # Derived from the first touch on insert (contact_center.journey.sources): the
+    # first utm_source, else the referring domain, else "direct".
+    first_source: Mapped[str] = mapped_column(
+        String(256), default=_first_source_default, server_default="direct"
+    )
 
 
 class Contact(Base):
@@ -166,6 +184,10 @@ class Touchpoint(Base):
         Index("ix_touchpoints_visitor_time", "visitor_id", "started_at"),
         Index("ix_touchpoints_time_stage_channel", "started_at", "stage", "channel"),
         Index("ix_touchpoints_contact", "contact_id"),
+        # Journey analytics (migration 0002): contacts and conversions by time, and
+        # idempotent conversions reported by sites.
+        Index("ix_touchpoints_kind_time", "kind", "started_at"),
+        Index("uq_touchpoints_dedupe", "dedupe_key", unique=True),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
@@ -183,6 +205,8 @@ class Touchpoint(Base):
     utm_source: Mapped[str] = mapped_column(String(256), default="")
     utm_medium: Mapped[str] = mapped_column(String(256), default="")
     utm_campaign: Mapped[str] = mapped_column(String(256), default="")
+    utm_term: Mapped[str] = mapped_column(String(256), default="", server_default="")
+    utm_content: Mapped[str] = mapped_column(String(256), default="", server_default="")
     started_at: Mapped[float] = mapped_column(Float)
     ended_at: Mapped[float | None] = mapped_column(Float, nullable=True)
     queue_id: Mapped[str] = mapped_column(String(64), default="")
@@ -194,6 +218,56 @@ class Touchpoint(Base):
     sentiment: Mapped[float | None] = mapped_column(Float, nullable=True)
     value: Mapped[float | None] = mapped_column(Float, nullable=True)
     data: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    # "<site id>:<event id>" for a conversion a site reported with an event id, so a
+    # retried report is stored once.
+    dedupe_key: Mapped[str | None] = mapped_column(String(200), nullable=True)
+
+
+class Site(Base):
+    """A website that reports conversions (``POST /api/journey/events``) with its key.
+    Only a SHA-256 of the key is stored; the key is shown once, when created."""
+
+    __tablename__ = "sites"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    name: Mapped[str] = mapped_column(String(128))
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    # The key's first characters, to tell keys apart in listings.
+    key_prefix: Mapped[str] = mapped_column(String(16))
+    disabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[float] = mapped_column(Float)
+
+
+class StageRuleRecord(Base):
+    """A URL rule -> journey stage managed through the admin API (evaluated in
+    ``position`` order, before the rules in settings)."""
+
+    __tablename__ = "stage_rules"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    pattern: Mapped[str] = mapped_column(String(512))
+    stage: Mapped[str] = mapped_column(String(32))
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[float] = mapped_column(Float)
+
+
+class JourneyVisitorDay(Base):
+    """Per visitor and UTC day: the first touch in each journey stage and how many
+    touchpoints, so the funnel groups a row per visitor-day instead of every touchpoint.
+    Written only by triggers on ``touchpoints`` (migration 0002), whoever inserts the
+    touchpoint; a touchpoint's stage and time never change after it is stored."""
+
+    __tablename__ = "journey_visitor_days"
+
+    # Days since the Unix epoch (UTC): floor(started_at / 86400).
+    day: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    visitor_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    first_awareness: Mapped[float | None] = mapped_column(Float, nullable=True)
+    first_consideration: Mapped[float | None] = mapped_column(Float, nullable=True)
+    first_decision: Mapped[float | None] = mapped_column(Float, nullable=True)
+    first_purchase: Mapped[float | None] = mapped_column(Float, nullable=True)
+    first_retention: Mapped[float | None] = mapped_column(Float, nullable=True)
+    touches: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class AgentStateLog(Base):
@@ -207,3 +281,49 @@ class AgentStateLog(Base):
     state: Mapped[str] = mapped_column(String(16))
     reason: Mapped[str] = mapped_column(String(64), default="")
     at: Mapped[float] = mapped_column(Float)
+
+
+class CallRecord(Base):
+    """One voice or video call (``contact_center.calls``).  A call belongs to a
+    contact: its own (a call from the widget's queue) or a chat turned into a call.
+    ``live_contact_id`` is the contact id while the call is not over, NULL after: its
+    unique index allows one live call per conversation across every process."""
+
+    __tablename__ = "calls"
+    __table_args__ = (
+        Index("ix_calls_contact", "contact_id", "invited_at"),
+        Index("ix_calls_agent_time", "agent_id", "invited_at"),
+        Index("ix_calls_invited", "invited_at"),
+        Index("uq_calls_live_contact", "live_contact_id", unique=True),
+    )
+
+    id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    contact_id: Mapped[str] = mapped_column(String(32))
+    live_contact_id: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    visitor_id: Mapped[str] = mapped_column(String(32))
+    agent_id: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    # voice | video
+    channel: Mapped[str] = mapped_column(String(16))
+    # queue (a call from the widget, routed) | escalation (the visitor turned a chat
+    # into a call) | agent (the agent called the visitor from a chat)
+    origin: Mapped[str] = mapped_column(String(16))
+    caller_party: Mapped[str] = mapped_column(String(200))
+    callee_party: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    state: Mapped[str] = mapped_column(String(16))
+    end_reason: Mapped[str] = mapped_column(String(32), default="")
+    # The process that owns the call's state machine.
+    node: Mapped[str] = mapped_column(String(64), default="")
+    invited_at: Mapped[float] = mapped_column(Float)
+    ringing_at: Mapped[float | None] = mapped_column(Float, nullable=True)
+    answered_at: Mapped[float | None] = mapped_column(Float, nullable=True)
+    connected_at: Mapped[float | None] = mapped_column(Float, nullable=True)
+    ended_at: Mapped[float | None] = mapped_column(Float, nullable=True)
+    ring_s: Mapped[float | None] = mapped_column(Float, nullable=True)
+    setup_s: Mapped[float | None] = mapped_column(Float, nullable=True)
+    talk_s: Mapped[float] = mapped_column(Float, default=0.0)
+    hold_s: Mapped[float] = mapped_column(Float, default=0.0)
+    reconnects: Mapped[int] = mapped_column(Integer, default=0)
+    # signalling.quality.CallQualityTracker.summary()
+    quality: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    # The journey touchpoint that records this call.
+    touchpoint_id: Mapped[int | None] = mapped_column(Integer, nullable=True)

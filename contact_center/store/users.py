@@ -7,6 +7,7 @@ import time
 from typing import Any
 
 from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from contact_center.security import hash_password, new_id, verify_password
@@ -84,7 +85,10 @@ class UserStore:
             return None
         generated = not password
         password = password or secrets.token_urlsafe(12)
-        await self.create("admin", password, "admin", display_name="Administrator")
+        try:
+            await self.create("admin", password, "admin", display_name="Administrator")
+        except (UserExists, IntegrityError):
+            return None  # another process of the cluster created it first
         return password if generated else None
 
     async def by_username(self, username: str) -> User | None:

@@ -19,9 +19,7 @@ def test_probability_of_waiting_and_asa() -> None:
     p_wait = erlang.probability_of_waiting(13, 10.0)
     assert p_wait == pytest.approx(0.2853, abs=5e-4)
     assert 1 - p_wait * math.exp(-3 * 20 / 180) == pytest.approx(0.796, abs=5e-4)
-    assert erlang.average_speed_of_answer(13, 10.0, 180.0) == pytest.approx(
-        p_wait * 180.0 / 3.0
-    )
+    assert erlang.average_speed_of_answer(13, 10.0, 180.0) == pytest.approx(p_wait * 180.0 / 3.0)
 
 
 def test_agents_needed_for_80_20() -> None:
