@@ -164,13 +164,13 @@ def create_app(settings: Settings | None = None) -> Starlette:
         return Response(generate_latest(services.registry), media_type=CONTENT_TYPE_LATEST)
 
     async def visitor_socket(websocket: WebSocket) -> None:
-        await endpoint.serve(websocket, websocket.app.state.services, "visitor")
+        await endpoint.serve(websocket, websocket.app.state.services, endpoint.VISITOR)
 
     async def agent_socket(websocket: WebSocket) -> None:
-        await endpoint.serve(websocket, websocket.app.state.services, "agent")
+        await endpoint.serve(websocket, websocket.app.state.services, endpoint.AGENT)
 
     async def supervisor_socket(websocket: WebSocket) -> None:
-        await supervisor_endpoint.serve(websocket, websocket.app.state.services)
+        await endpoint.serve(websocket, websocket.app.state.services, supervisor_endpoint.SUPERVISOR)
 
     routes: list[BaseRoute] = [_api_route(api) for api in API_ROUTES]
     routes += [

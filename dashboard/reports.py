@@ -225,11 +225,12 @@ def report(
             keys = ["all"]
         for key in keys:
             tally = tallies.get((ts, key)) or Tally()
-            rows.append(_row(b_start, b_end, by or "all", key, tally))
+            rows.append(row(b_start, b_end, by or "all", key, tally))
     return rows
 
 
-def _row(b_start: datetime, b_end: datetime, cut: str, key: str, t: Tally) -> ReportRow:
+def row(b_start: datetime, b_end: datetime, cut: str, key: str, t: Tally) -> ReportRow:
+    """One report row: a tally's figures for one interval and one cut."""
     k = t.kpis()
     return {
         "interval_start": b_start.isoformat(),

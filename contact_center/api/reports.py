@@ -80,30 +80,7 @@ def totals_row(records: list[ContactRecord], start: datetime, end: datetime, by:
     for record in records:
         if start.timestamp() <= record.enqueued_at < end.timestamp() and (by != "agent" or record.agent):
             reports.add_record(tally, record)
-    k = tally.kpis()
-    return {
-        "interval_start": start.isoformat(),
-        "interval_end": end.isoformat(),
-        "cut": by or "all",
-        "key": "total",
-        "queued": tally.queued,
-        "answered": tally.answered,
-        "answered_within_target": tally.answered_within_target,
-        "abandoned": tally.abandoned,
-        "short_abandons": tally.short_abandons,
-        "handled": tally.handled,
-        "asa_s": k["asa_s"]["value"],
-        "service_level": k["service_level"]["value"],
-        "abandonment_rate": k["abandonment_rate"]["value"],
-        "aht_s": k["aht_s"]["value"],
-        "avg_talk_s": k["avg_talk_s"]["value"],
-        "avg_hold_s": k["avg_hold_s"]["value"],
-        "avg_wrap_up_s": k["avg_wrap_up_s"]["value"],
-        "first_response_median_s": k["first_response_median_s"]["value"],
-        "first_response_p90_s": k["first_response_p90_s"]["value"],
-        "ratings": tally.ratings,
-        "csat": k["csat"]["value"],
-    }
+    return reports.row(start, end, by or "all", "total", tally)
 
 
 async def get_report(request: Request) -> Response:

@@ -12,6 +12,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from starlette.websockets import WebSocket, WebSocketDisconnect
@@ -60,7 +62,24 @@ async def _hello(websocket: WebSocket, timeout_s: float) -> p.Hello | None:
     return frame if isinstance(frame, p.Hello) else None
 
 
-async def serve(websocket: WebSocket, services: Services, kind: str) -> None:
+@dataclass(frozen=True)
+class SocketKind:
+    """What differs between the sockets; everything else in :func:`serve` is shared."""
+
+    name: str
+    # Which identities may open it (others are closed with 4403).
+    admits: Callable[[Identity], bool]
+    session: Callable[[Services, Connection, Identity], Session]
+    connection: type[Connection] = Connection
+    # The label for the connection and frame metrics.
+    metric_role: Callable[[Identity], str] = lambda identity: identity.role
+
+
+VISITOR = SocketKind("visitor", lambda identity: identity.role == "visitor", VisitorSession)
+AGENT = SocketKind("agent", lambda identity: identity.is_staff, AgentSession)
+
+
+async def serve(websocket: WebSocket, services: Services, kind: SocketKind) -> None:
     settings = services.settings
     metrics = services.metrics
     if not origin_allowed(websocket, settings.allowed_origins):
@@ -76,22 +95,24 @@ async def serve(websocket: WebSocket, services: Services, kind: str) -> None:
     except TokenError as exc:
         await websocket.close(CLOSE_UNAUTHENTICATED, str(exc))
         return
-    if (kind == "visitor") != (identity.role == "visitor"):
-        await websocket.close(CLOSE_FORBIDDEN, f"this token cannot open the {kind} socket")
+    if not kind.admits(identity):
+        await websocket.close(CLOSE_FORBIDDEN, f"this token cannot open the {kind.name} socket")
         return
-    if kind == "agent" and not await services.staff_allowed(identity):
+    if identity.is_staff and not await services.staff_allowed(identity):
         await websocket.close(CLOSE_FORBIDDEN, "account disabled")
         return
 
-    conn = Connection(
+    role = kind.metric_role(identity)
+    conn = kind.connection(
         websocket,
         services.hub,
         settings.send_queue_frames,
-        metrics.gateway_frames_out.labels(role=identity.role).inc,
+        metrics.gateway_frames_out.labels(role=role).inc,
     )
     conn.start()
-    session: Session = (VisitorSession if kind == "visitor" else AgentSession)(services, conn, identity)
-    metrics.gateway_connections.labels(role=identity.role).inc()
+    session = kind.session(services, conn, identity)
+    connections = metrics.gateway_connections.labels(role=role)
+    connections.inc()
     try:
         await session.open(hello)
         await _frames(websocket, conn, session, identity, services)
@@ -101,7 +122,7 @@ async def serve(websocket: WebSocket, services: Services, kind: str) -> None:
         log.exception("socket handler failed")
         conn.close(1011)
     finally:
-        metrics.gateway_connections.labels(role=identity.role).dec()
+        connections.dec()
         conn.close(conn.close_code or 1000)
         conn.unsubscribe_all()
         await session.close()

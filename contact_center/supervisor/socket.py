@@ -18,22 +18,16 @@ import logging
 from typing import TYPE_CHECKING
 
 import msgspec
-from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
+from starlette.websockets import WebSocket, WebSocketState
 
 from contact_center import protocol as p
 from contact_center.gateway.connection import Connection, contact_topic
 
 # The socket loop and hello handling are the gateway's; only the session differs.
-from contact_center.gateway.endpoint import (
-    CLOSE_FORBIDDEN,
-    CLOSE_UNAUTHENTICATED,
-    _frames,
-    _hello,
-    origin_allowed,
-)
+from contact_center.gateway.endpoint import SocketKind
 from contact_center.gateway.session import Session
 from contact_center.protocol import FrameError
-from contact_center.security import TokenError
+from contact_center.security import Identity
 from dashboard import formulas
 from dashboard.staffing import STAFFING_FORMULA
 
@@ -89,8 +83,9 @@ class SupervisorConnection(Connection):
 class SupervisorSession(Session):
     allowed_frames = p.SUPERVISOR_FRAMES
 
-    def __init__(self, services: Services, conn: SupervisorConnection, *args: object) -> None:
-        super().__init__(services, conn, *args)  # type: ignore[arg-type]
+    def __init__(self, services: Services, conn: Connection, identity: Identity) -> None:
+        super().__init__(services, conn, identity)
+        assert isinstance(conn, SupervisorConnection)
         self.sink = conn
         self.watching: set[str] = set()
 
@@ -157,45 +152,11 @@ class SupervisorSession(Session):
             raise FrameError("forbidden", "not a supervisor frame")
 
 
-async def serve(websocket: WebSocket, services: Services) -> None:
-    settings = services.settings
-    metrics = services.metrics
-    if not origin_allowed(websocket, settings.allowed_origins):
-        await websocket.close(CLOSE_FORBIDDEN)
-        return
-    await websocket.accept()
-    hello = await _hello(websocket, settings.hello_timeout_s)
-    if hello is None:
-        await websocket.close(CLOSE_UNAUTHENTICATED, "send hello with a valid token first")
-        return
-    try:
-        identity = services.signer.verify(hello.token)
-    except TokenError as exc:
-        await websocket.close(CLOSE_UNAUTHENTICATED, str(exc))
-        return
-    if not identity.is_staff or not identity.at_least("supervisor"):
-        await websocket.close(CLOSE_FORBIDDEN, "the supervisor socket is for supervisors and admins")
-        return
-    if not await services.staff_allowed(identity):
-        await websocket.close(CLOSE_FORBIDDEN, "account disabled")
-        return
-
-    conn = SupervisorConnection(websocket, services.hub, settings.send_queue_frames)
-    conn.start()
-    session = SupervisorSession(services, conn, identity)
-    gauge = metrics.gateway_connections.labels(role="supervisor_page")
-    gauge.inc()
-    try:
-        await session.open(hello)
-        await _frames(websocket, conn, session, identity, services)
-    except WebSocketDisconnect:
-        pass
-    except Exception:
-        log.exception("supervisor socket failed")
-        conn.close(1011)
-    finally:
-        gauge.dec()
-        conn.close(conn.close_code or 1000)
-        conn.unsubscribe_all()
-        await session.close()
-        await conn.drain()
+SUPERVISOR = SocketKind(
+    "supervisor",
+    lambda identity: identity.is_staff and identity.at_least("supervisor"),
+    SupervisorSession,
+    SupervisorConnection,
+    # Counted apart from the supervisor's agent console, if it has one open.
+    metric_role=lambda _identity: "supervisor_page",
+)
