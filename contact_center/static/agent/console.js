@@ -4,10 +4,13 @@
  * Signs in over REST (token kept in sessionStorage), then speaks the agent side of the
  * WebSocket protocol (contact_center/protocol.py): status, offers with their expiry
  * (corrected for clock skew), several chats at once, receipts, typing, transfer, end
- * with a disposition, the live queue view, and a history of past contacts.  Every
+ * with a disposition, the live queue view, a history of past contacts, and voice and
+ * video calls (call-engine.js does the WebRTC; the call UI is below).  Every
  * piece of visitor-provided text is put into the DOM as text, never parsed as HTML;
  * links built from visitor URLs are http(s) only.
  */
+
+import { CallEngine, callsSupported, claimDeviceId } from "./call-engine.js";
 
 const TOKEN_KEY = "nwcc.agent.token";
 const USER_KEY = "nwcc.agent.user";
@@ -63,6 +66,20 @@ const REFUSALS = {
   not_in_queue: "That queue is not one of yours.",
   unknown_contact: "That contact no longer exists.",
   overflowed: "The contact moved elsewhere.",
+  transferred: "It was transferred elsewhere.",
+  agent_unavailable: "You were not available any more.",
+  queue_removed: "Its queue was removed.",
+  unknown_queue: "Its queue no longer exists.",
+  unknown_agent: "Routing does not know you yet — try again in a moment.",
+};
+// Reasons an agent picks when going away (agent.status reason), shown in the status pill.
+const AWAY_REASONS = {
+  break: "Break",
+  lunch: "Lunch",
+  meeting: "Meeting",
+  training: "Training",
+  admin: "Admin work",
+  logout: "Signed out",
 };
 
 // ------------------------------------------------------------------ helpers
@@ -170,6 +187,8 @@ const state = {
   active: null,
   tab: "chats",
   queues: [],
+  // Colleagues to transfer to (GET /api/agents), loaded when the dialog first opens.
+  colleagues: [],
   queueView: null,
   history: [],
   historyDetail: null,
@@ -184,6 +203,13 @@ const state = {
   typingSentAt: 0,
   typingTimer: null,
   typingFor: null,
+  // Calls: this tab's device id (hello.device_id; a duplicated tab takes a new one).
+  deviceId: claimDeviceId(sessionStorage, "nwcc.agent.device"),
+  // Ids of frames whose errors are not worth a toast (call.stats samples).
+  quiet: new Set(),
+  // The calls of the contact open in History (GET /api/calls?contact_id=).
+  historyCalls: [],
+  callsKey: "",
 };
 
 function serverNow() {
@@ -209,7 +235,6 @@ function newChat(summary) {
     draft: "",
     detail: null,
     detailAt: 0,
-    earlierDispositions: new Map(),
     endedBy: "",
     disposition: "",
     rating: summary.csat || null,
@@ -273,6 +298,7 @@ $("login-form").addEventListener("submit", async (event) => {
 });
 
 function signOut(message) {
+  if (calls.live) calls.hangup();
   state.loggingOut = true;
   if (state.ws) {
     try {
@@ -311,6 +337,7 @@ async function startConsole() {
   $("me-name").textContent = state.user ? state.user.display_name || state.user.username : "";
   $("me-avatar").textContent = initials(state.user && (state.user.display_name || state.user.username));
   loadQueues();
+  loadColleagues();
   connect();
   render();
 }
@@ -340,7 +367,7 @@ function connect() {
     for (const chat of state.chats.values()) {
       if (chat.status === "active") resume.push({ contact_id: chat.id, after_seq: contig(chat) });
     }
-    ws.send(JSON.stringify({ type: "hello", token: state.token, resume }));
+    ws.send(JSON.stringify({ type: "hello", token: state.token, resume, device_id: state.deviceId }));
   });
   ws.addEventListener("message", (msg) => {
     if (ws !== state.ws) return;
@@ -412,6 +439,7 @@ window.addEventListener("online", () => {
 // ------------------------------------------------------------------ events
 
 function onEvent(event) {
+  if (calls.onEvent(event)) return;
   switch (event.type) {
     case "welcome":
       onWelcome(event);
@@ -460,6 +488,14 @@ function onEvent(event) {
         render();
       }
       break;
+    case "visitor.page": {
+      // The visitor moved to another page while the chat is open.
+      const chat = state.chats.get(event.contact_id);
+      if (!chat) break;
+      chat.summary = { ...chat.summary, current_page_url: event.url, current_page_title: event.title || "" };
+      render();
+      break;
+    }
     case "queue.view":
       state.queueView = { ...event, receivedAt: Date.now() / 1000 };
       state.skew = event.server_time - Date.now() / 1000;
@@ -504,13 +540,21 @@ function onWelcome(event) {
   for (const frame of state.unacked.values()) rawSend(frame);
   clearInterval(state.pingTimer);
   state.pingTimer = setInterval(() => rawSend({ type: "ping", id: newId("ping") }), 25000);
+  state.quiet.clear();
+  calls.partyId = event.party_id || "";
+  calls.socketUp();
   render();
 }
 
 function onAck(event) {
+  state.quiet.delete(event.id);
   const frame = state.unacked.get(event.id);
   state.unacked.delete(event.id);
   if (!frame) return;
+  if (frame.type.startsWith("call.")) {
+    calls.acked(frame, event);
+    return;
+  }
   switch (frame.type) {
     case "chat.message": {
       // The ack carries the seq and stands for the message: the server does not echo
@@ -541,12 +585,11 @@ function onAck(event) {
     }
     case "contact.transfer": {
       const chat = state.chats.get(frame.contact_id);
-      const queue = state.queues.find((q) => q.id === frame.to_queue);
       if (chat) {
         chat.status = "released";
         chat.releasedReason = "transferred";
       }
-      toast(`Chat transferred to ${queue ? queue.name || queue.id : frame.to_queue}.`, "ok");
+      toast(`Chat transferred to ${frame.to_agent ? colleagueName(frame.to_agent) : queueName(frame.to_queue)}.`, "ok");
       closeChat(frame.contact_id);
       break;
     }
@@ -560,7 +603,15 @@ function onAck(event) {
 }
 
 function onError(event) {
+  if (event.ref && state.quiet.delete(event.ref)) return;
   const frame = event.ref ? state.unacked.get(event.ref) : null;
+  if (frame && frame.type.startsWith("call.")) {
+    state.unacked.delete(event.ref);
+    calls.refused(frame, event);
+    if (frame.type === "call.invite") toast(`The call could not be placed: ${event.message || event.code}`, "error");
+    render();
+    return;
+  }
   if (frame) {
     state.unacked.delete(event.ref);
     if (frame.type === "chat.message") {
@@ -583,7 +634,11 @@ function onOffer(event) {
     total: Math.max(1, event.expires_at - (event.server_time || serverNow())),
     accepting: existing ? existing.accepting : false,
   });
-  if (!existing) notify(`New chat from ${event.contact.name || "a visitor"}`);
+  if (!existing) {
+    const channel = event.contact.channel;
+    const what = channel === "video" ? "video call" : channel === "voice" ? "call" : "chat";
+    notify(`New ${what} from ${event.contact.name || "a visitor"}`);
+  }
   render();
 }
 
@@ -592,7 +647,8 @@ function onOfferRevoked(event) {
   state.offers.delete(event.contact_id);
   if (offer && event.reason !== "declined" && event.reason !== "accepted") {
     const why = { expired: "The offer expired.", abandoned: "The visitor left.", transferred: "It was moved.", agent_unavailable: "You are no longer available." }[event.reason] || event.reason;
-    toast(`Chat from ${offer.contact.name || "visitor"} withdrawn — ${why}`, "warn");
+    const what = { voice: "Call", video: "Video call" }[offer.contact.channel] || "Chat";
+    toast(`${what} from ${offer.contact.name || "visitor"} withdrawn — ${why}`, "warn");
   }
   render();
 }
@@ -869,20 +925,46 @@ $("end-form").addEventListener("submit", (event) => {
   request({ type: "contact.end", contact_id: chat.id, disposition: $("end-disposition").value });
 });
 
+async function loadColleagues() {
+  try {
+    state.colleagues = await api("GET", "/api/agents");
+    render();
+  } catch (_e) {
+    /* the dialog still offers the queues */
+  }
+}
+
+function colleagueName(id) {
+  const c = state.colleagues.find((x) => x.id === id);
+  return c ? c.display_name || c.id : "a colleague";
+}
+
 $("transfer-btn").addEventListener("click", async () => {
   const chat = activeChat();
   if (!chat) return;
-  if (!state.queues.length) await loadQueues();
-  const select = $("transfer-queue");
-  select.replaceChildren(
+  await Promise.all([state.queues.length ? null : loadQueues(), loadColleagues()]);
+  const select = $("transfer-target");
+  const me = state.user ? state.user.id : null;
+  const queues = h(
+    "optgroup",
+    { label: "Queues" },
     ...state.queues.map((q) => {
       const status = q.status;
       const extra = status ? ` — ${status.open ? `${status.agents_available} available, ${status.waiting} waiting` : "closed"}` : "";
-      return h("option", { value: q.id }, `${q.name || q.id}${extra}`);
+      return h("option", { value: `queue:${q.id}` }, `${q.name || q.id}${extra}`);
     }),
   );
+  const people = state.colleagues.filter((c) => c.id !== me);
+  const colleagues = people.length
+    ? h(
+        "optgroup",
+        { label: "Colleagues" },
+        ...people.map((c) => h("option", { value: `agent:${c.id}` }, `${c.display_name || c.id}${c.role === "agent" ? "" : ` (${c.role})`}`)),
+      )
+    : null;
+  select.replaceChildren(queues, ...(colleagues ? [colleagues] : []));
   const other = state.queues.find((q) => q.id !== chat.summary.queue_id);
-  if (other) select.value = other.id;
+  if (other) select.value = `queue:${other.id}`;
   $("transfer-note").value = "";
   $("transfer-dialog").showModal();
 });
@@ -892,10 +974,14 @@ $("transfer-form").addEventListener("submit", (event) => {
   const chat = activeChat();
   $("transfer-dialog").close();
   if (!chat || chat.status !== "active") return;
-  const toQueue = $("transfer-queue").value;
-  if (!toQueue) return;
+  const [kind, ...rest] = $("transfer-target").value.split(":");
+  const target = rest.join(":");
+  if (!target) return;
   stopTyping();
-  request({ type: "contact.transfer", contact_id: chat.id, to_queue: toQueue, note: $("transfer-note").value.trim().slice(0, 2000) });
+  const frame = { type: "contact.transfer", contact_id: chat.id, note: $("transfer-note").value.trim().slice(0, 2000) };
+  if (kind === "agent") frame.to_agent = target;
+  else frame.to_queue = target;
+  request(frame);
 });
 
 for (const dialog of document.querySelectorAll("dialog")) {
@@ -916,7 +1002,42 @@ $("close-chat").addEventListener("click", () => {
 });
 
 $("status-available").addEventListener("click", () => request({ type: "agent.status", status: "available" }));
-$("status-away").addEventListener("click", () => request({ type: "agent.status", status: "away" }));
+
+// Away asks why (the reason goes with agent.status and shows in the status pill).
+function setAwayMenu(open) {
+  const menu = $("away-menu");
+  const button = $("status-away");
+  menu.hidden = !open;
+  button.setAttribute("aria-expanded", open ? "true" : "false");
+  if (!open) return;
+  const box = button.getBoundingClientRect();
+  menu.style.left = `${Math.round(box.left)}px`;
+  menu.style.top = `${Math.round(box.bottom + 6)}px`;
+  const first = menu.querySelector("button");
+  if (first) first.focus();
+}
+$("status-away").addEventListener("click", () => setAwayMenu($("away-menu").hidden));
+$("away-menu").addEventListener("click", (event) => {
+  const item = event.target.closest("[data-reason]");
+  if (!item) return;
+  setAwayMenu(false);
+  request({ type: "agent.status", status: "away", reason: item.dataset.reason });
+  $("status-away").focus();
+});
+$("away-menu").addEventListener("keydown", (event) => {
+  const items = Array.from($("away-menu").querySelectorAll("button"));
+  const at = items.indexOf(document.activeElement);
+  if (event.key === "Escape") {
+    setAwayMenu(false);
+    $("status-away").focus();
+  } else if (event.key === "ArrowDown" || event.key === "ArrowUp") {
+    event.preventDefault();
+    items[(at + (event.key === "ArrowDown" ? 1 : items.length - 1)) % items.length].focus();
+  }
+});
+document.addEventListener("click", (event) => {
+  if (!$("away-menu").hidden && !event.target.closest("#away-menu, #status-away")) setAwayMenu(false);
+});
 $("wrapup-end").addEventListener("click", () => request({ type: "wrapup.end" }));
 
 $("toggle-context").addEventListener("click", () => {
@@ -958,16 +1079,6 @@ async function loadDetail(chat) {
     chat.detail = detail;
     if (detail.contact) chat.summary = { ...chat.summary, ...detail.contact };
     render();
-    // earlier_contacts carry no disposition: read the ones we may see one by one.
-    for (const earlier of (detail.earlier_contacts || []).slice(0, 5)) {
-      if (chat.earlierDispositions.has(earlier.id)) continue;
-      api("GET", `/api/contacts/${encodeURIComponent(earlier.id)}`)
-        .then((d) => {
-          chat.earlierDispositions.set(earlier.id, d.disposition || "");
-          render();
-        })
-        .catch(() => chat.earlierDispositions.set(earlier.id, null));
-    }
   } catch (_e) {
     /* shown without the extra context */
   }
@@ -993,6 +1104,15 @@ async function openHistory(id) {
   stopTyping();
   try {
     state.historyDetail = await api("GET", `/api/contacts/${encodeURIComponent(id)}`);
+    state.historyCalls = [];
+    api("GET", `/api/calls?contact_id=${encodeURIComponent(id)}`)
+      .then((data) => {
+        if (state.historyDetail && state.historyDetail.contact.id === id) {
+          state.historyCalls = data.calls || [];
+          render();
+        }
+      })
+      .catch(() => {});
     state.mode = "history";
     render();
     requestAnimationFrame(() => {
@@ -1019,6 +1139,311 @@ function notify(text) {
   }
 }
 
+// ------------------------------------------------------------------ calls
+// Voice and video calls (docs/protocol.md, "Calls"): a call from a queue rings here as
+// its routing offer, a visitor may turn a chat into a call, and the agent may call the
+// visitor of an open chat.  call-engine.js does the WebRTC (perfect negotiation with the
+// agent polite, ICE restart, stats); this part draws the ringing cards and the call.
+
+const CALL_CHANNELS = new Set(["voice", "video"]);
+const QUALITY_WARNINGS = {
+  high_rtt: "long delay",
+  high_jitter: "unstable connection",
+  high_loss: "packet loss",
+  low_mos: "poor quality",
+};
+const SVG_NS = "http://www.w3.org/2000/svg";
+const ICONS = {
+  phone: "M6.5 3.5h2.6l1.6 4.3-2.1 1.3a11.5 11.5 0 0 0 6.3 6.3l1.3-2.1 4.3 1.6v2.6a2 2 0 0 1-2.2 2A16.5 16.5 0 0 1 4.5 5.7a2 2 0 0 1 2-2.2z",
+  video: "M3.5 7.5a2 2 0 0 1 2-2h8a2 2 0 0 1 2 2v9a2 2 0 0 1-2 2h-8a2 2 0 0 1-2-2zM15.5 10.5l5-3v9l-5-3",
+  "video-off": "M3.5 7.5a2 2 0 0 1 2-2h8a2 2 0 0 1 2 2v9a2 2 0 0 1-2 2h-8a2 2 0 0 1-2-2zM15.5 10.5l5-3v9l-5-3M3 3l18 18",
+  mic: "M12 3.5a3 3 0 0 1 3 3v5a3 3 0 0 1-6 0v-5a3 3 0 0 1 3-3zM5.5 11a6.5 6.5 0 0 0 13 0M12 17.5v3",
+  "mic-off": "M12 3.5a3 3 0 0 1 3 3v5a3 3 0 0 1-6 0v-5a3 3 0 0 1 3-3zM5.5 11a6.5 6.5 0 0 0 13 0M12 17.5v3M4 4l16 16",
+  hangup: "M2.6 13.9c5.2-4.6 13.6-4.6 18.8 0 .5.5.5 1.2 0 1.7l-1.9 1.9c-.4.4-1.1.5-1.6.1l-2.1-1.6c-.3-.3-.5-.7-.5-1.1v-1.6a11 11 0 0 0-6.6 0v1.6c0 .4-.2.8-.5 1.1l-2.1 1.6c-.5.4-1.2.3-1.6-.1l-1.9-1.9c-.5-.5-.5-1.2 0-1.7z",
+};
+
+function icon(name) {
+  const svg = document.createElementNS(SVG_NS, "svg");
+  svg.setAttribute("viewBox", "0 0 24 24");
+  svg.setAttribute("aria-hidden", "true");
+  svg.setAttribute("focusable", "false");
+  svg.setAttribute("class", `icon icon-${name}`);
+  const path = document.createElementNS(SVG_NS, "path");
+  path.setAttribute("d", ICONS[name]);
+  svg.append(path);
+  return svg;
+}
+
+const calls = new CallEngine({
+  send(frame, reliable) {
+    if (reliable) {
+      request(frame);
+      return;
+    }
+    frame.id = newId("q");
+    if (rawSend(frame)) state.quiet.add(frame.id);
+  },
+  changed(call) {
+    onCallChanged(call);
+  },
+  // A console whose microphone fails declines a call from a queue (it goes to the next
+  // agent) instead of hanging it up.
+  declineOnly(call) {
+    return state.offers.has(call.contactId);
+  },
+});
+
+function onCallChanged(call) {
+  if (call.phase === "incoming" && !call.announced) {
+    call.announced = true;
+    notify(`Incoming ${call.media === "video" ? "video call" : "call"} from ${callPeerName(call)}`);
+  }
+  if (call.phase === "ended" && call.reason === "answered_elsewhere" && !call.told) {
+    call.told = true;
+    toast(`The call from ${callPeerName(call)} was answered on another device.`, "info");
+  }
+  if (call.phase === "connecting" && !call.opened) {
+    call.opened = true;
+    if (state.chats.has(call.contactId) && state.active !== call.contactId) selectChat(call.contactId);
+  }
+  // A step of a call redraws the console; a detail (a stats sample, the visitor muted)
+  // only the call, so the conversation is not rebuilt (nor a selection lost) every few
+  // seconds.
+  const key = Array.from(calls.calls.values(), (c) => `${c.id}:${c.phase}:${c.serverState}:${c.contactId}:${c.error}`).join("|");
+  if (key !== state.callsKey) {
+    state.callsKey = key;
+    render();
+  } else {
+    renderCall();
+  }
+}
+
+function callPeerName(call) {
+  const chat = call.contactId ? state.chats.get(call.contactId) : null;
+  const offer = call.contactId ? state.offers.get(call.contactId) : null;
+  return (chat && chat.summary.name) || (offer && offer.contact.name) || call.peerName || "Visitor";
+}
+
+function callVisitor(media) {
+  const chat = activeChat();
+  if (!chat || chat.status !== "active" || calls.live) return;
+  calls.place({ media, contactId: chat.id, peerName: chat.summary.name || "Visitor" });
+}
+
+// Leaving the page ends the call it is on (its media goes with the page).
+window.addEventListener("pagehide", () => {
+  if (calls.live) calls.hangup();
+});
+
+$("call-audio-btn").prepend(icon("phone"));
+$("call-video-btn").prepend(icon("video"));
+$("call-audio-btn").addEventListener("click", () => callVisitor("audio"));
+$("call-video-btn").addEventListener("click", () => callVisitor("video"));
+
+function fmtTimer(ms) {
+  return fmtDuration(ms / 1000);
+}
+
+function callStatus(call) {
+  switch (call.phase) {
+    case "outgoing":
+      if (!call.inviteSent) return call.media === "video" ? "Starting your camera…" : "Starting your microphone…";
+      return call.serverState === "ringing" ? "Ringing…" : "Calling…";
+    case "answering":
+    case "connecting":
+      return "Connecting…";
+    case "active":
+      return fmtTimer(Date.now() - call.activeAt);
+    case "reconnecting":
+      return "Reconnecting…";
+    default:
+      return callEndText(call);
+  }
+}
+
+function callEndText(call) {
+  const talk = call.activeAt ? ` · ${fmtTimer(call.endedAt - call.activeAt)}` : "";
+  const why = {
+    completed: `Call ended${talk}`,
+    canceled: "Call canceled",
+    rejected: call.role === "caller" ? "The visitor declined the call" : "Call declined",
+    missed: call.role === "caller" ? "No answer" : "Missed call",
+    busy: "The visitor is on another call",
+    failed: "The call could not connect",
+    dropped: `The call was lost${talk}`,
+    user_media_failed: "Your microphone or camera could not be used",
+  }[call.reason];
+  return why || `Call ended${talk}`;
+}
+
+function qualityLabel(mos) {
+  if (mos >= 4) return "Good";
+  if (mos >= 3.5) return "Fair";
+  return "Poor";
+}
+
+/** The call shown above the conversation: the live one, or the one that just ended
+ *  (a call that only rang here ends on its card, not here). */
+function stageCall() {
+  if (calls.live) return calls.live;
+  let ended = null;
+  for (const call of calls.calls.values()) {
+    const wasHere = call.role === "caller" || call.local || call.error;
+    if (call.phase === "ended" && wasHere && (!ended || call.endedAt > ended.endedAt)) ended = call;
+  }
+  return ended;
+}
+
+function playInto(video, stream) {
+  if (video.srcObject === stream) return;
+  video.srcObject = stream;
+  if (stream) video.play().catch(() => {}); // autoplay may wait for a click
+}
+
+let callDom = null;
+function buildCallDom() {
+  const remote = h("video", { class: "call-remote", autoplay: true, playsinline: true });
+  const local = h("video", { class: "call-local", autoplay: true, playsinline: true, "aria-label": "Your camera" });
+  local.muted = true;
+  const avatar = h("div", { class: "call-avatar", "aria-hidden": "true" });
+  const peerState = h("span", { class: "call-pill call-peer-state" });
+  const quality = h("span", { class: "call-pill call-quality", role: "status" });
+  const name = h("button", {
+    type: "button",
+    class: "call-name",
+    title: "Open the conversation",
+    onclick: () => {
+      const call = stageCall();
+      if (call && state.chats.has(call.contactId)) selectChat(call.contactId);
+    },
+  });
+  const kind = h("span", { class: "call-kind" });
+  const status = h("span", { class: "call-status", role: "status", "aria-live": "polite" });
+  const stats = h("span", { class: "call-stats" });
+  const button = (cls, label, onclick, ...icons) => h("button", { type: "button", class: `call-btn ${cls}`, "aria-label": label, title: label, onclick }, ...icons);
+  const mute = button("mute", "Mute", () => calls.live && calls.setMuted(!calls.live.muted), icon("mic"), icon("mic-off"));
+  const camera = button("camera", "Turn camera off", () => calls.live && calls.setCameraOff(!calls.live.cameraOff), icon("video"), icon("video-off"));
+  const hangup = button("hangup", "Hang up", () => calls.hangup(), icon("hangup"));
+  const notice = h("p", { class: "call-notice" });
+  const error = h("p", { class: "call-error", role: "alert" });
+  const dismiss = h("button", { type: "button", class: "btn ghost small", onclick: () => { const c = stageCall(); if (c) calls.dismiss(c.id); } }, "Dismiss");
+  const stage = h("div", { class: "call-stage" }, remote, avatar, local, h("div", { class: "call-pills" }, peerState, quality));
+  const bar = h(
+    "div",
+    { class: "call-bar" },
+    h("div", { class: "call-who" }, name, h("div", { class: "call-sub" }, kind, status)),
+    stats,
+    h("div", { class: "call-controls" }, mute, camera, hangup),
+  );
+  const foot = h("div", { class: "call-foot" }, notice, error, dismiss);
+  return { stage, bar, foot, remote, local, avatar, peerState, quality, name, kind, status, stats, mute, camera, hangup, notice, error, dismiss, controls: hangup.parentElement };
+}
+
+function renderCall() {
+  const box = $("call");
+  if (!callDom) {
+    callDom = buildCallDom();
+    box.append(callDom.stage, callDom.bar, callDom.foot);
+  }
+  const d = callDom;
+  const call = stageCall();
+  box.hidden = !call;
+  if (!call) {
+    playInto(d.remote, null);
+    playInto(d.local, null);
+    return;
+  }
+  const peer = callPeerName(call);
+  const live = call.phase !== "ended";
+  const video = call.media === "video";
+  const remoteVideo =
+    live && video && !!call.remote && !call.peer.cameraOff && call.remote.getVideoTracks().some((t) => t.readyState === "live" && !t.muted);
+  const localVideo = live && video && !!call.local && !call.cameraOff && call.local.getVideoTracks().length > 0;
+  box.className =
+    `call phase-${call.phase} ${video ? "is-video" : "is-audio"}` +
+    `${live && video ? " video-layout" : ""}${remoteVideo ? " has-remote-video" : ""}${localVideo ? " has-local-video" : ""}`;
+  box.dataset.callId = call.id;
+  playInto(d.remote, live ? call.remote : null);
+  playInto(d.local, localVideo ? call.local : null);
+  d.avatar.textContent = initials(peer);
+  d.name.textContent = peer;
+  d.kind.replaceChildren(icon(video ? "video" : "phone"), video ? "Video call" : "Voice call");
+  d.status.textContent = callStatus(call);
+  const first = peer.split(" ")[0];
+  const peerBits = [];
+  if (live && call.peer.onHold) peerBits.push(`${first} put the call on hold`);
+  else {
+    if (live && call.peer.muted) peerBits.push(`${first} is muted`);
+    if (live && video && call.peer.cameraOff) peerBits.push(`${first}'s camera is off`);
+  }
+  d.peerState.hidden = !peerBits.length;
+  d.peerState.textContent = peerBits.join(" · ");
+  const warning = live ? call.quality.theirs || call.quality.mine : "";
+  d.quality.hidden = !warning;
+  d.quality.textContent = warning
+    ? `${call.quality.theirs ? `${first}'s connection` : "Your connection"}: ${QUALITY_WARNINGS[warning] || warning.replace(/_/g, " ")}`
+    : "";
+  const sample = live ? call.stats : null;
+  d.stats.hidden = !sample;
+  if (sample) {
+    d.stats.replaceChildren(
+      h("span", { class: `quality-dot quality-${qualityLabel(sample.mos).toLowerCase()}` }),
+      `${qualityLabel(sample.mos)} · MOS ${sample.mos.toFixed(1)}`,
+    );
+    d.stats.title =
+      `Round trip ${Math.round(sample.rtt_ms)} ms, jitter ${sample.jitter_ms.toFixed(1)} ms, loss ${sample.loss_pct.toFixed(1)} %` +
+      `${sample.bitrate_kbps !== undefined ? `, sending ${Math.round(sample.bitrate_kbps)} kbit/s` : ""}` +
+      `${sample.codec ? `, ${sample.codec}` : ""}${sample.relayed ? ", relayed through TURN" : ", direct"}`;
+  }
+  d.controls.hidden = !live;
+  d.camera.hidden = !video || call.noCamera;
+  d.mute.setAttribute("aria-pressed", call.muted ? "true" : "false");
+  d.mute.setAttribute("aria-label", call.muted ? "Unmute" : "Mute");
+  d.mute.title = call.muted ? "Unmute" : "Mute";
+  d.camera.setAttribute("aria-pressed", call.cameraOff ? "true" : "false");
+  d.camera.setAttribute("aria-label", call.cameraOff ? "Turn camera on" : "Turn camera off");
+  d.camera.title = d.camera.getAttribute("aria-label");
+  d.notice.hidden = !(live && call.notice);
+  d.notice.textContent = call.notice;
+  d.error.hidden = !call.error;
+  d.error.textContent = call.error;
+  d.dismiss.hidden = !(call.phase === "ended" && call.error);
+  d.foot.hidden = d.notice.hidden && d.error.hidden;
+}
+
+/** History: the calls of the contact (GET /api/calls?contact_id=), with their outcome. */
+function historyCallsSection(list) {
+  return h(
+    "section",
+    { class: "context-section" },
+    h("h4", null, `Calls (${list.length})`),
+    h(
+      "ul",
+      { class: "earlier call-history" },
+      ...list.map((c) => {
+        const quality = c.quality || {};
+        const facts = [
+          c.talk_s ? `talked ${fmtDuration(c.talk_s)}` : "not answered",
+          c.ring_s !== null && c.ring_s !== undefined ? `rang ${Math.round(c.ring_s)} s` : "",
+          typeof quality.mos_mean === "number" ? `MOS ${quality.mos_mean.toFixed(1)}` : "",
+          c.reconnects ? `${c.reconnects} reconnect${c.reconnects > 1 ? "s" : ""}` : "",
+        ].filter(Boolean);
+        return h(
+          "li",
+          { "data-call-id": c.id },
+          h("div", { class: "earlier-top" }, h("strong", null, `${c.channel === "video" ? "Video" : "Voice"} call · ${fmtDate(c.invited_at)}`), statusBadge(c.end_reason || c.state)),
+          h("div", { class: "earlier-meta muted" }, facts.join(" · ")),
+        );
+      }),
+    ),
+  );
+}
+
+function tickCall() {
+  const call = calls.live;
+  if (call && call.phase === "active" && callDom) callDom.status.textContent = callStatus(call);
+}
+
 // ------------------------------------------------------------------ rendering
 
 let renderQueued = false;
@@ -1036,6 +1461,7 @@ function renderNow() {
   renderTopbar();
   renderTabs();
   renderOffers();
+  renderCall();
   renderChatList();
   renderQueue();
   renderHistory();
@@ -1052,6 +1478,11 @@ function renderTopbar() {
   $("state-text").textContent = STATE_LABELS[s] || s;
   if (s === "busy" && active) $("state-text").textContent = `Busy · ${active} chat${active > 1 ? "s" : ""}`;
   if (s === "available" && active) $("state-text").textContent = `Available · ${active} chat${active > 1 ? "s" : ""}`;
+  if (s === "away" && AWAY_REASONS[state.stateReason]) $("state-text").textContent = `Away · ${AWAY_REASONS[state.stateReason]}`;
+  const onCall = calls.live;
+  if (onCall && (s === "busy" || s === "available")) {
+    $("state-text").textContent = `${STATE_LABELS[s]} · on a ${onCall.media === "video" ? "video call" : "call"}`;
+  }
   const wantsWork = s === "available" || s === "busy" || s === "wrap_up";
   $("status-available").setAttribute("aria-pressed", wantsWork ? "true" : "false");
   $("status-away").setAttribute("aria-pressed", wantsWork ? "false" : "true");
@@ -1059,7 +1490,8 @@ function renderTopbar() {
   tickWrapUp();
   const banner = $("state-banner");
   const reason = REASONS[state.stateReason];
-  const explain = (s === "away" || s === "offline") && state.welcomed ? reason ?? (state.stateReason ? `Reason: ${state.stateReason.replace(/_/g, " ")}` : "") : "";
+  const chosen = s === "away" && AWAY_REASONS[state.stateReason];
+  const explain = (s === "away" || s === "offline") && state.welcomed && !chosen ? reason ?? (state.stateReason ? `Reason: ${state.stateReason.replace(/_/g, " ")}` : "") : "";
   banner.hidden = !explain;
   banner.textContent = explain || "";
   banner.className = `banner ${state.stateReason === "missed_offers" || state.stateReason === "disconnected" ? "warn" : "info"}`;
@@ -1099,27 +1531,54 @@ function unreadOf(chat) {
   return n;
 }
 
+/** The cards in the offers box: chats offered by routing, and calls ringing here (a
+ *  call from a queue is an offer *and* a ringing call: one card). */
+function offerCards() {
+  const ringing = new Map();
+  for (const call of calls.calls.values()) {
+    if (call.phase === "incoming" || call.phase === "answering") ringing.set(call.contactId || call.id, call);
+  }
+  const cards = [];
+  for (const [id, offer] of state.offers) {
+    const isCall = CALL_CHANNELS.has(offer.contact.channel);
+    cards.push({ key: id, offer, call: isCall ? ringing.get(id) || null : null, isCall });
+    ringing.delete(id);
+  }
+  for (const call of ringing.values()) cards.push({ key: call.contactId || `call:${call.id}`, offer: null, call, isCall: true });
+  return cards;
+}
+
 function renderOffers() {
   const box = $("offers");
-  const ids = Array.from(state.offers.keys());
+  const cards = offerCards();
+  const keys = new Set(cards.map((c) => c.key));
   // Keep cards that still exist (their buttons keep focus); add new ones.
-  for (const card of Array.from(box.children)) {
-    if (!state.offers.has(card.dataset.contactId)) card.remove();
+  for (const el of Array.from(box.children)) {
+    if (!keys.has(el.dataset.key)) el.remove();
   }
-  for (const id of ids) {
-    const offer = state.offers.get(id);
-    let card = box.querySelector(`[data-contact-id="${CSS.escape(id)}"]`);
-    if (!card) {
-      card = buildOfferCard(id, offer);
-      box.append(card);
-      const accept = card.querySelector(".accept");
+  for (const card of cards) {
+    let el = Array.from(box.children).find((x) => x.dataset.key === card.key);
+    if (!el) {
+      el = card.isCall ? buildCallCard(card) : buildOfferCard(card.key, card.offer);
+      box.append(el);
+      const accept = el.querySelector(".accept");
       if (accept && !document.querySelector("dialog[open]")) accept.focus({ preventScroll: true });
     }
-    card.querySelector(".accept").disabled = offer.accepting;
-    card.querySelector(".decline").disabled = offer.accepting;
-    card.querySelector(".accept").textContent = offer.accepting ? "Accepting…" : "Accept";
+    const accept = el.querySelector(".accept");
+    const decline = el.querySelector(".decline");
+    if (card.isCall) {
+      const answering = card.call && card.call.phase === "answering";
+      // A call from a queue is answered with call.accept once its invite is here.
+      accept.disabled = !card.call || answering || !!calls.live;
+      decline.disabled = answering;
+      accept.lastChild.textContent = answering ? "Connecting…" : "Accept";
+    } else {
+      accept.disabled = card.offer.accepting;
+      decline.disabled = card.offer.accepting;
+      accept.textContent = card.offer.accepting ? "Accepting…" : "Accept";
+    }
   }
-  box.hidden = ids.length === 0;
+  box.hidden = cards.length === 0;
   // The offer being declined went away (expired, taken, visitor left): drop the dialog.
   if (state.declining && !state.offers.has(state.declining) && $("decline-dialog").open) {
     $("decline-dialog").close();
@@ -1133,7 +1592,7 @@ function buildOfferCard(id, offer) {
   const queue = state.queues.find((q) => q.id === c.queue_id);
   return h(
     "article",
-    { class: "offer", "data-contact-id": id, "aria-label": `Incoming chat from ${c.name || "visitor"}` },
+    { class: "offer", "data-key": id, "data-contact-id": id, "aria-label": `Incoming chat from ${c.name || "visitor"}` },
     h(
       "div",
       { class: "offer-head" },
@@ -1142,6 +1601,7 @@ function buildOfferCard(id, offer) {
       h("span", { class: "offer-left", "aria-label": "seconds left" }),
     ),
     h("div", { class: "offer-meta" }, stageBadge(c.stage), c.page_title ? h("span", { class: "muted ellipsis" }, c.page_title) : null),
+    c.transfer_note ? h("p", { class: "offer-note" }, h("strong", null, "Transfer note: "), c.transfer_note) : null,
     h("div", { class: "offer-bar", "aria-hidden": "true" }, h("span", { class: "offer-fill" })),
     h(
       "div",
@@ -1152,14 +1612,92 @@ function buildOfferCard(id, offer) {
   );
 }
 
+/** A ringing call: from a queue (with its routing offer) or on a conversation. */
+function buildCallCard(card) {
+  const call = card.call;
+  const contact = card.offer ? card.offer.contact : null;
+  const chat = call && call.contactId ? state.chats.get(call.contactId) : null;
+  const name = (contact && contact.name) || (chat && chat.summary.name) || (call && call.peerName) || "Visitor";
+  const media = contact ? (contact.channel === "video" ? "video" : "audio") : call.media;
+  const queue = contact ? state.queues.find((q) => q.id === contact.queue_id) : null;
+  const where = contact ? (queue && queue.name) || contact.queue_id : "from your chat";
+  const keyFor = () => offerCards().find((c) => c.key === card.key);
+  return h(
+    "article",
+    {
+      class: "offer call-offer",
+      "data-key": card.key,
+      "data-contact-id": contact ? contact.id : null,
+      "data-call-id": call ? call.id : null,
+      "data-total": call ? Math.max(1, (call.expiresAt - Date.now()) / 1000) : null,
+      "aria-label": `Incoming ${media === "video" ? "video call" : "call"} from ${name}`,
+    },
+    h(
+      "div",
+      { class: "offer-head" },
+      h("span", { class: "avatar ringing" }, initials(name)),
+      h(
+        "div",
+        { class: "offer-who" },
+        h("strong", null, name),
+        h("span", { class: "call-offer-kind" }, icon(media === "video" ? "video" : "phone"), `Incoming ${media === "video" ? "video call" : "call"} · ${where}`),
+      ),
+      h("span", { class: "offer-left", "aria-label": "seconds left" }),
+    ),
+    contact ? h("div", { class: "offer-meta" }, stageBadge(contact.stage), contact.page_title ? h("span", { class: "muted ellipsis" }, contact.page_title) : null) : null,
+    h("div", { class: "offer-bar", "aria-hidden": "true" }, h("span", { class: "offer-fill" })),
+    h(
+      "div",
+      { class: "offer-actions" },
+      h(
+        "button",
+        {
+          type: "button",
+          class: "btn small accept call-accept",
+          onclick: () => {
+            const now = keyFor();
+            if (!now || !now.call) return;
+            if (now.offer) state.wanted.add(now.offer.contact.id); // show the contact once assigned
+            calls.accept(now.call.id);
+          },
+        },
+        icon(media === "video" ? "video" : "phone"),
+        h("span", null, "Accept"),
+      ),
+      h(
+        "button",
+        {
+          type: "button",
+          class: "btn ghost small decline",
+          onclick: () => {
+            const now = keyFor();
+            if (now && now.call) calls.reject(now.call.id);
+            else if (now && now.offer) request({ type: "offer.decline", contact_id: now.offer.contact.id });
+          },
+        },
+        "Decline",
+      ),
+    ),
+  );
+}
+
 function tickOffers() {
   for (const card of $("offers").children) {
     const offer = state.offers.get(card.dataset.contactId);
-    if (!offer) continue;
-    // expires_at is on the server's clock: convert with the skew measured on receipt.
-    const left = Math.max(0, offer.expiresAt - (Date.now() / 1000 + offer.skew));
+    let left;
+    let total;
+    if (offer) {
+      // expires_at is on the server's clock: convert with the skew measured on receipt.
+      left = Math.max(0, offer.expiresAt - (Date.now() / 1000 + offer.skew));
+      total = offer.total;
+    } else {
+      const call = calls.calls.get(card.dataset.callId);
+      if (!call) continue;
+      left = Math.max(0, (call.expiresAt - Date.now()) / 1000);
+      total = Number(card.dataset.total) || 45;
+    }
     card.querySelector(".offer-left").textContent = `${Math.ceil(left)}s`;
-    card.querySelector(".offer-fill").style.width = `${Math.min(100, (left / offer.total) * 100)}%`;
+    card.querySelector(".offer-fill").style.width = `${Math.min(100, (left / total) * 100)}%`;
     card.classList.toggle("urgent", left < 6);
   }
 }
@@ -1193,7 +1731,18 @@ function renderChatList() {
             h(
               "span",
               { class: "chat-item-bottom" },
-              h("span", { class: "ellipsis muted" }, chat.visitorTyping ? "typing…" : last ? `${last.sender && last.sender.kind === "agent" ? "You: " : ""}${last.body}` : "No messages yet"),
+              h(
+                "span",
+                { class: "ellipsis muted" },
+                chat.visitorTyping
+                  ? "typing…"
+                  : last
+                    ? `${last.sender && last.sender.kind === "agent" ? "You: " : ""}${last.body}`
+                    : CALL_CHANNELS.has(chat.summary.channel)
+                      ? chat.summary.channel === "video" ? "Video call" : "Voice call"
+                      : "No messages yet",
+              ),
+              calls.live && calls.live.contactId === chat.id ? h("span", { class: "on-call", title: "On a call", "aria-label": "On a call" }, icon(calls.live.media === "video" ? "video" : "phone")) : null,
               chat.status !== "active" ? statusBadge(chat.status === "released" ? "transferred" : "ended") : null,
               unread ? h("span", { class: "unread", "aria-label": `${unread} unread` }, String(unread)) : null,
             ),
@@ -1311,7 +1860,15 @@ function renderHistory() {
           "button",
           { type: "button", class: `history-item${selectedId === c.id ? " selected" : ""}`, "data-contact-id": c.id, onclick: () => openHistory(c.id) },
           h("span", { class: "history-top" }, h("strong", { class: "ellipsis" }, c.name || "Visitor"), h("time", { class: "muted" }, fmtDate(c.enqueued_at))),
-          h("span", { class: "history-bottom" }, statusBadge(c.status), h("span", { class: "muted ellipsis" }, c.topic || c.queue_id), stars(c.csat)),
+          h(
+            "span",
+            { class: "history-bottom" },
+            statusBadge(c.status),
+            CALL_CHANNELS.has(c.channel) ? h("span", { class: `badge channel channel-${c.channel}` }, icon(c.channel === "video" ? "video" : "phone"), c.channel === "video" ? "video" : "voice") : null,
+            h("span", { class: "muted ellipsis" }, c.topic || c.queue_id),
+            c.disposition ? h("span", { class: "badge disposition", title: "Disposition" }, DISPOSITIONS[c.disposition] || c.disposition.replace(/_/g, " ")) : null,
+            stars(c.csat),
+          ),
         ),
       ),
     ),
@@ -1334,8 +1891,13 @@ function renderConversation() {
     history ? statusBadge(summary.status) : chat.status !== "active" ? statusBadge(chat.status === "released" ? "transferred" : "ended") : h("span", { class: "live" }, "live"),
   );
   const live = chat && chat.status === "active";
-  $("transfer-btn").hidden = !live;
+  const callContact = CALL_CHANNELS.has(summary.channel);
+  $("transfer-btn").hidden = !live || callContact;
   $("end-btn").hidden = !live;
+  $("end-btn").textContent = callContact ? "End call" : "End chat";
+  const canCall = live && !callContact && callsSupported() && !calls.live;
+  $("call-audio-btn").hidden = !canCall;
+  $("call-video-btn").hidden = !canCall;
 
   // Banner: the transfer note, if the chat was handed over with one.
   const note = summary.transfer_note;
@@ -1360,7 +1922,8 @@ function renderConversation() {
     if (history) text = `Transcript · ${DISPOSITIONS[history.disposition] || history.disposition || "no disposition"}`;
     else if (chat.status === "released") text = chat.releasedReason === "requeued" ? "This chat went back to the queue while you were disconnected." : "You transferred this chat.";
     else {
-      const by = chat.endedBy === "visitor" ? "The visitor ended the chat" : "Chat ended";
+      const noun = callContact ? "call" : "chat";
+      const by = chat.endedBy === "visitor" ? `The visitor ended the ${noun}` : `${callContact ? "Call" : "Chat"} ended`;
       text = `${by}${chat.disposition ? ` · ${DISPOSITIONS[chat.disposition] || chat.disposition}` : ""}${chat.rating ? ` · rated ${chat.rating}/5` : ""}`;
     }
     $("closed-text").textContent = text;
@@ -1421,7 +1984,7 @@ function eventText(ev) {
     case "contact.joined":
       return `${ev.agent_name || "An agent"} joined · ${fmtClock(ev.at)}`;
     case "contact.transferred":
-      return `Transferred${ev.to_queue ? ` to ${queueName(ev.to_queue)}` : ""} · ${fmtClock(ev.at)}`;
+      return `Transferred${ev.to_agent ? ` to ${colleagueName(ev.to_agent)}` : ev.to_queue ? ` to ${queueName(ev.to_queue)}` : ""} · ${fmtClock(ev.at)}`;
     case "contact.ended":
       return `${ev.by === "visitor" ? "Visitor" : ev.by === "agent" ? "Agent" : "System"} ended the chat · ${fmtClock(ev.at)}`;
     case "contact.rated":
@@ -1447,7 +2010,7 @@ function renderTranscriptEntry(e) {
     );
   }
   const data = e.data || {};
-  const ev = { type: e.kind, at: e.at, agent_name: e.sender_name, by: data.by, rating: data.rating, to_queue: data.to_queue };
+  const ev = { type: e.kind, at: e.at, agent_name: e.sender_name, by: data.by, rating: data.rating, to_queue: data.to_queue, to_agent: data.to_agent };
   return h("li", { class: "event" }, eventText(ev));
 }
 
@@ -1479,7 +2042,11 @@ function renderContext() {
   const pageRow = (label, value) => {
     if (value) page.push(h("div", { class: "kv" }, h("dt", null, label), h("dd", null, value)));
   };
-  pageRow("Page", s.page_url ? h("div", null, h("div", { class: "page-title" }, s.page_title || "Untitled page"), linkOrText(s.page_url, prettyUrl(s.page_url))) : null);
+  // Where the visitor is now, when it is not where the chat started (visitor.page).
+  if (s.current_page_url && s.current_page_url !== s.page_url) {
+    pageRow("Now on", h("div", { class: "now-on" }, h("div", { class: "page-title" }, s.current_page_title || "Untitled page"), linkOrText(s.current_page_url, prettyUrl(s.current_page_url))));
+  }
+  pageRow(s.current_page_url && s.current_page_url !== s.page_url ? "Started on" : "Page", s.page_url ? h("div", null, h("div", { class: "page-title" }, s.page_title || "Untitled page"), linkOrText(s.page_url, prettyUrl(s.page_url))) : null);
   pageRow("Referrer", s.referrer ? linkOrText(s.referrer, prettyUrl(s.referrer)) : null);
   const utm = [
     ["source", s.utm_source],
@@ -1496,13 +2063,12 @@ function renderContext() {
   }
 
   const earlier = detail ? detail.earlier_contacts || [] : [];
-  const dispositions = chat ? chat.earlierDispositions : new Map();
   const earlierList = earlier.length
     ? h(
         "ul",
         { class: "earlier" },
         ...earlier.map((c) => {
-          const disp = dispositions.get(c.id);
+          const disp = c.disposition;
           return h(
             "li",
             null,
@@ -1531,6 +2097,7 @@ function renderContext() {
       h("div", { class: "kv" }, h("dt", null, "CSAT"), h("dd", null, stars(s.csat))),
       history.csat_comment ? h("div", { class: "kv" }, h("dt", null, "Comment"), h("dd", null, history.csat_comment)) : null,
     )));
+    if (state.historyCalls.length) sections.splice(3, 0, historyCallsSection(state.historyCalls));
   }
   box.replaceChildren(...sections);
 }
@@ -1556,6 +2123,7 @@ setInterval(() => {
   tickOffers();
   tickWrapUp();
   tickQueue();
+  tickCall();
 }, 250);
 
 // ------------------------------------------------------------------ boot

@@ -129,6 +129,12 @@
     star: "M12 3.5l2.6 5.3 5.9.9-4.3 4.1 1 5.8L12 16.9l-5.2 2.7 1-5.8-4.3-4.1 5.9-.9z",
     check: "M5 12.5l4.5 4.5L19 7.5",
     mail: "M4 6h16v12H4zM4 7l8 6 8-6",
+    phone: "M6.5 3.5h2.6l1.6 4.3-2.1 1.3a11.5 11.5 0 0 0 6.3 6.3l1.3-2.1 4.3 1.6v2.6a2 2 0 0 1-2.2 2A16.5 16.5 0 0 1 4.5 5.7a2 2 0 0 1 2-2.2z",
+    video: "M3.5 7.5a2 2 0 0 1 2-2h8a2 2 0 0 1 2 2v9a2 2 0 0 1-2 2h-8a2 2 0 0 1-2-2zM15.5 10.5l5-3v9l-5-3",
+    "video-off": "M3.5 7.5a2 2 0 0 1 2-2h8a2 2 0 0 1 2 2v9a2 2 0 0 1-2 2h-8a2 2 0 0 1-2-2zM15.5 10.5l5-3v9l-5-3M3 3l18 18",
+    mic: "M12 3.5a3 3 0 0 1 3 3v5a3 3 0 0 1-6 0v-5a3 3 0 0 1 3-3zM5.5 11a6.5 6.5 0 0 0 13 0M12 17.5v3",
+    "mic-off": "M12 3.5a3 3 0 0 1 3 3v5a3 3 0 0 1-6 0v-5a3 3 0 0 1 3-3zM5.5 11a6.5 6.5 0 0 0 13 0M12 17.5v3M4 4l16 16",
+    hangup: "M2.6 13.9c5.2-4.6 13.6-4.6 18.8 0 .5.5.5 1.2 0 1.7l-1.9 1.9c-.4.4-1.1.5-1.6.1l-2.1-1.6c-.3-.3-.5-.7-.5-1.1v-1.6a11 11 0 0 0-6.6 0v1.6c0 .4-.2.8-.5 1.1l-2.1 1.6c-.5.4-1.2.3-1.6-.1l-1.9-1.9c-.5-.5-.5-1.2 0-1.7z",
   };
   function icon(name, cls) {
     const svg = document.createElementNS(SVG_NS, "svg");
@@ -141,6 +147,841 @@
     svg.append(path);
     return svg;
   }
+
+  // ---- call engine: begin ----
+  // One live call per page (plus any that ring here), driven by the server's call.* events.
+  // The host (the widget or the console) gives the engine `send(frame, reliable)` and
+  // `changed(call)`, feeds it every call.* event and the acks and errors of call frames,
+  // and draws `engine.calls`.
+  //
+  // Perfect negotiation (W3C): the server says which side is polite (call.state.polite:
+  // the agent; the visitor is impolite).  Every description and candidate of a call, and
+  // negotiationneeded itself, run in order on one promise chain, so an offer that collides
+  // with our own shows as signalingState !== "stable": the impolite side ignores it (and
+  // the candidates that come with it), the polite side rolls its own offer back and
+  // answers.  The first offer and its answer travel as call.offer / call.answer (the server
+  // holds the caller's offer until a device answers); every later one (an ICE restart) as
+  // call.negotiate.  ICE restart: a connection that turns "failed", or stays
+  // "disconnected" for a moment, calls restartIce(), which re-offers with new ICE
+  // credentials; the state is reported with call.media_state {connection} so the server
+  // knows the call is reconnecting.  Quality: every few seconds a call.stats sample from
+  // getStats() (RTT of the selected candidate pair, audio jitter, loss over the interval,
+  // outgoing bitrate, audio codec, relayed when our candidate is a TURN relay).
+
+  const CALL_STATS_EVERY_MS = 3000;
+  const CALL_RESTART_AFTER_MS = 2500;
+  const CALL_RESTART_MIN_GAP_MS = 5000;
+  const CALL_CANDIDATE_BATCH_MS = 40;
+  const CALL_CANDIDATES_PER_FRAME = 32;
+  const CALL_KEEP_ENDED_MS = 4000;
+  const CALL_ANSWERED = ["connecting", "active", "reconnecting"];
+
+  function callsSupported() {
+    return !!(
+      window.RTCPeerConnection &&
+      navigator.mediaDevices &&
+      navigator.mediaDevices.getUserMedia &&
+      window.isSecureContext !== false
+    );
+  }
+
+  function newCallId() {
+    const bytes = new Uint8Array(16);
+    crypto.getRandomValues(bytes);
+    return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+  }
+
+  /**
+   * This page's device id for calls (hello.device_id), kept in sessionStorage so that a
+   * reload or a dropped socket comes back as the same device and gets its calls back.
+   * A duplicated tab copies sessionStorage, so the id is marked "open" while a page holds
+   * it and freed on pagehide: a page that finds it still open (its original tab is alive)
+   * takes a new one.
+   */
+  function claimDeviceId(storage, key) {
+    let id = storage.getItem(key) || "";
+    if (!/^[A-Za-z0-9_-]{1,32}$/.test(id) || storage.getItem(key + ".open") === "1") {
+      id = "d" + newCallId().slice(0, 20);
+    }
+    const mark = (open) => {
+      try {
+        storage.setItem(key, id);
+        storage.setItem(key + ".open", open ? "1" : "0");
+      } catch (_e) {
+        /* storage blocked: a fresh id per page is fine */
+      }
+    };
+    mark(true);
+    window.addEventListener("pagehide", () => mark(false));
+    window.addEventListener("pageshow", (event) => {
+      if (event.persisted) mark(true);
+    });
+    return id;
+  }
+
+  /** What to tell a person whose browser refused the microphone or camera. */
+  function mediaErrorText(error, media) {
+    const what = media === "video" ? "camera and microphone" : "microphone";
+    const name = (error && error.name) || "";
+    if (name === "NotAllowedError" || name === "SecurityError" || name === "PermissionDeniedError") {
+      return `Your browser blocked the ${what}. Allow access (the camera icon in the address bar) and try again.`;
+    }
+    if (name === "NotFoundError" || name === "DevicesNotFoundError" || name === "OverconstrainedError") {
+      return media === "video" ? "No camera or microphone was found. Connect one and try again." : "No microphone was found. Connect one and try again.";
+    }
+    if (name === "NotReadableError" || name === "TrackStartError" || name === "AbortError") {
+      return `Your ${what} could not be started — another app may be using it. Close it and try again.`;
+    }
+    if (name === "NotSupportedError") return "Calls need a secure (https) page and a browser that supports them.";
+    return `Your ${what} could not be started (${name || "unknown error"}).`;
+  }
+
+  /** Simplified E-model (DESIGN.md section 6): 1 to about 4.4. */
+  function mosOf(rttMs, jitterMs, lossPct) {
+    const latency = rttMs + 2 * jitterMs + 10;
+    let r = latency < 160 ? 94.768 - latency / 40 : 94.768 - (latency - 120) / 10;
+    r = Math.max(r - 2.5 * lossPct, 6.52);
+    return 1 + 0.035 * r + 7e-6 * r * (r - 60) * (100 - r);
+  }
+
+  async function getCallMedia(media) {
+    if (!callsSupported()) {
+      const error = new Error("calls are not supported here");
+      error.name = "NotSupportedError";
+      throw error;
+    }
+    const audio = { echoCancellation: true, noiseSuppression: true, autoGainControl: true };
+    if (media !== "video") return { stream: await navigator.mediaDevices.getUserMedia({ audio }), noCamera: false };
+    try {
+      const video = { width: { ideal: 1280 }, height: { ideal: 720 } };
+      return { stream: await navigator.mediaDevices.getUserMedia({ audio, video }), noCamera: false };
+    } catch (error) {
+      // No camera (or a broken one) but a microphone: go on with voice only.
+      if (!["NotFoundError", "OverconstrainedError", "NotReadableError"].includes(error.name)) throw error;
+      return { stream: await navigator.mediaDevices.getUserMedia({ audio }), noCamera: true };
+    }
+  }
+
+  /** Ring tones made with WebAudio: no audio files. */
+  class Ringer {
+    constructor() {
+      this.ctx = null;
+      this.out = null;
+      this.timer = null;
+      this.kind = "";
+    }
+
+    start(kind) {
+      if (this.kind === kind) return;
+      this.stop();
+      const Context = window.AudioContext || window.webkitAudioContext;
+      if (!Context) return;
+      try {
+        if (!this.ctx) this.ctx = new Context();
+      } catch (_e) {
+        return;
+      }
+      const ctx = this.ctx;
+      if (ctx.state === "suspended") ctx.resume().catch(() => {});
+      this.kind = kind;
+      const out = ctx.createGain();
+      out.gain.value = kind === "incoming" ? 0.12 : 0.05;
+      out.connect(ctx.destination);
+      this.out = out;
+      // Incoming: a double ring (400 + 450 Hz); outgoing: the ringback the caller hears.
+      const pattern =
+        kind === "incoming"
+          ? { freqs: [400, 450], bursts: [[0, 0.4], [0.6, 0.4]], period: 3 }
+          : { freqs: [440, 480], bursts: [[0, 1.5]], period: 4.5 };
+      const ring = () => {
+        if (this.out !== out) return;
+        const t0 = ctx.currentTime + 0.05;
+        for (const [at, length] of pattern.bursts) {
+          const envelope = ctx.createGain();
+          envelope.gain.setValueAtTime(0, t0 + at);
+          envelope.gain.linearRampToValueAtTime(1, t0 + at + 0.03);
+          envelope.gain.setValueAtTime(1, t0 + at + length - 0.03);
+          envelope.gain.linearRampToValueAtTime(0, t0 + at + length);
+          envelope.connect(out);
+          for (const freq of pattern.freqs) {
+            const osc = ctx.createOscillator();
+            osc.frequency.value = freq;
+            osc.connect(envelope);
+            osc.start(t0 + at);
+            osc.stop(t0 + at + length + 0.02);
+          }
+        }
+      };
+      ring();
+      this.timer = setInterval(ring, pattern.period * 1000);
+    }
+
+    stop() {
+      clearInterval(this.timer);
+      this.timer = null;
+      this.kind = "";
+      if (this.out) {
+        try {
+          this.out.disconnect();
+        } catch (_e) {
+          /* already disconnected */
+        }
+        this.out = null;
+      }
+    }
+  }
+
+  /** A call.stats sample from getStats(), against the previous report's totals. */
+  function readCallStats(report, previous) {
+    const byId = new Map();
+    report.forEach((r) => byId.set(r.id, r));
+    let pair = null;
+    report.forEach((r) => {
+      if (r.type === "transport" && r.selectedCandidatePairId) pair = byId.get(r.selectedCandidatePairId) || pair;
+    });
+    if (!pair) {
+      report.forEach((r) => {
+        if (!pair && r.type === "candidate-pair" && r.state === "succeeded" && (r.nominated || r.selected)) pair = r;
+      });
+    }
+    const local = pair ? byId.get(pair.localCandidateId) : null;
+    let rtt = pair && typeof pair.currentRoundTripTime === "number" ? pair.currentRoundTripTime * 1000 : null;
+    let jitter = 0;
+    let lost = 0;
+    let received = 0;
+    let sent = 0;
+    let codec = "";
+    report.forEach((r) => {
+      if (r.type === "remote-inbound-rtp" && rtt === null && typeof r.roundTripTime === "number") rtt = r.roundTripTime * 1000;
+      if (r.type === "inbound-rtp" && r.kind === "audio") {
+        jitter = Math.max(jitter, (r.jitter || 0) * 1000);
+        lost += Math.max(0, r.packetsLost || 0);
+        received += r.packetsReceived || 0;
+      }
+      if (r.type === "outbound-rtp") {
+        sent += r.bytesSent || 0;
+        const c = r.kind === "audio" && r.codecId ? byId.get(r.codecId) : null;
+        if (c && c.mimeType) codec = c.mimeType;
+      }
+    });
+    const totals = { at: performance.now(), lost, received, sent };
+    if (rtt === null) return { totals, sample: null };
+    let loss = 0;
+    let bitrate = null;
+    if (previous) {
+      const dLost = lost - previous.lost;
+      const dReceived = received - previous.received;
+      if (dLost > 0 && dLost + dReceived > 0) loss = (100 * dLost) / (dLost + dReceived);
+      const dt = (totals.at - previous.at) / 1000;
+      if (dt > 0) bitrate = Math.max(0, ((sent - previous.sent) * 8) / dt / 1000);
+    }
+    const round = (x) => Math.round(x * 100) / 100;
+    const sample = { rtt_ms: round(Math.min(rtt, 60000)), jitter_ms: round(Math.min(jitter, 60000)), loss_pct: round(Math.min(loss, 100)) };
+    if (bitrate !== null) sample.bitrate_kbps = round(bitrate);
+    if (codec) sample.codec = codec.slice(0, 64);
+    sample.relayed = !!local && local.candidateType === "relay";
+    return { totals, sample };
+  }
+
+  class CallEngine {
+    /**
+     * host.send(frame, reliable): send a call frame (reliable ones are kept until acked
+     * and resent after a reconnect); host.changed(call): redraw; host.declineOnly(call):
+     * true when a callee whose media failed should decline (call.reject: a call from a
+     * queue goes to the next agent) rather than hang up.
+     */
+    constructor(host) {
+      this.host = host;
+      this.calls = new Map();
+      this.partyId = "";
+      this.ringer = new Ringer();
+    }
+
+    /** The call that has (or is getting) this page's microphone and camera. */
+    get live() {
+      for (const call of this.calls.values()) {
+        if (call.phase !== "ended" && call.phase !== "incoming") return call;
+      }
+      return null;
+    }
+
+    get ringing() {
+      return Array.from(this.calls.values()).filter((c) => c.phase === "incoming");
+    }
+
+    _new(id, role, media) {
+      const call = {
+        id,
+        role,
+        media,
+        contactId: "",
+        queue: "",
+        phase: role === "caller" ? "outgoing" : "incoming",
+        serverState: "",
+        reason: "",
+        error: "",
+        notice: "",
+        peerName: "",
+        callerKind: "",
+        polite: null,
+        iceServers: null,
+        expiresAt: 0,
+        pc: null,
+        local: null,
+        remote: null,
+        noCamera: false,
+        muted: false,
+        cameraOff: false,
+        peer: { muted: false, cameraOff: false, onHold: false },
+        connection: "new",
+        reported: "",
+        activeAt: 0,
+        endedAt: 0,
+        quality: { mine: "", theirs: "", peerMos: null },
+        stats: null,
+        inviteSent: false,
+        offerSent: false,
+        answered: false,
+        makingOffer: false,
+        ignoreOffer: false,
+        settingAnswer: false,
+        remoteCandidates: [],
+        outCandidates: [],
+        chain: Promise.resolve(),
+        timers: {},
+        prevTotals: null,
+        lastRestart: 0,
+      };
+      this.calls.set(id, call);
+      return call;
+    }
+
+    _changed(call) {
+      this._updateRinger();
+      this.host.changed(call);
+    }
+
+    /** The ring tone follows the calls: ringback while our call rings the other side,
+     *  the ring while a call rings here and we are on no other. */
+    _updateRinger() {
+      const live = this.live;
+      if (live && live.phase === "outgoing" && live.serverState === "ringing") this.ringer.start("outgoing");
+      else if (!live && this.ringing.length) this.ringer.start("incoming");
+      else this.ringer.stop();
+    }
+
+    _declineOnly(call) {
+      return !!(this.host.declineOnly && this.host.declineOnly(call));
+    }
+
+    _send(call, frame, reliable = true) {
+      this.host.send({ ...frame, call_id: call.id }, reliable);
+    }
+
+    _queue(call, work) {
+      call.chain = call.chain.then(work).catch((error) => {
+        if (call.phase !== "ended") console.warn("call:", error && error.message ? error.message : error);
+      });
+      return call.chain;
+    }
+
+    // ------------------------------------------------------------------ actions
+
+    /** Place a call: {media, queue, name, email, page} from the widget's form, or
+     *  {media, contactId} on a conversation.  The microphone (and camera) are asked for
+     *  first, so a refusal places no call. */
+    async place(options) {
+      if (this.live) return null;
+      const call = this._new(newCallId(), "caller", options.media === "video" ? "video" : "audio");
+      call.contactId = options.contactId || "";
+      call.queue = options.queue || "";
+      call.peerName = options.peerName || "";
+      this._changed(call);
+      try {
+        const got = await getCallMedia(call.media);
+        call.local = got.stream;
+        call.noCamera = got.noCamera;
+        if (got.noCamera) call.notice = "No camera was found: you are on a voice call.";
+      } catch (error) {
+        call.error = mediaErrorText(error, call.media);
+        this._finish(call, "user_media_failed");
+        return call;
+      }
+      if (call.phase === "ended") {
+        this._stopLocal(call);
+        return call;
+      }
+      const frame = { type: "call.invite", media: call.media };
+      if (options.contactId) frame.contact_id = options.contactId;
+      if (options.queue) frame.queue = options.queue;
+      if (options.name) frame.name = options.name;
+      if (options.email) frame.email = options.email;
+      if (options.page) frame.page = options.page;
+      call.inviteSent = true;
+      this._send(call, frame);
+      this._changed(call);
+      return call;
+    }
+
+    /** Answer a call ringing here: microphone (and camera) first, then call.accept. */
+    async accept(id) {
+      const call = this.calls.get(id);
+      if (!call || call.phase !== "incoming" || this.live) return;
+      call.phase = "answering";
+      this._changed(call);
+      try {
+        const got = await getCallMedia(call.media);
+        call.local = got.stream;
+        call.noCamera = got.noCamera;
+        if (got.noCamera) call.notice = "No camera was found: you are on a voice call.";
+      } catch (error) {
+        if (call.phase !== "answering") return; // it ended meanwhile: nothing to tell
+        call.error = mediaErrorText(error, call.media);
+        if (this._declineOnly(call)) this._send(call, { type: "call.reject" });
+        else this._send(call, { type: "call.hangup", reason: "user_media_failed" });
+        this._finish(call, "user_media_failed");
+        return;
+      }
+      if (call.phase !== "answering") {
+        this._stopLocal(call); // answered elsewhere or canceled meanwhile
+        return;
+      }
+      this._send(call, { type: "call.accept" });
+    }
+
+    reject(id, reason = "rejected") {
+      const call = this.calls.get(id);
+      if (!call || call.phase !== "incoming") return;
+      const frame = { type: "call.reject" };
+      if (reason === "busy") frame.reason = "busy";
+      this._send(call, frame);
+      this._finish(call, "rejected");
+    }
+
+    hangup(id, reason = "user_hangup") {
+      const call = id ? this.calls.get(id) : this.live;
+      if (!call || call.phase === "ended") return;
+      if (call.phase === "incoming") {
+        this.reject(call.id);
+        return;
+      }
+      if (call.phase === "answering" && this._declineOnly(call)) {
+        this._send(call, { type: "call.reject" }); // not answered yet: a call from a queue moves on
+        this._finish(call, "rejected");
+        return;
+      }
+      if (call.role === "caller" && !call.inviteSent) {
+        this._finish(call, "canceled"); // still asking for the microphone: nothing was sent
+        return;
+      }
+      this._send(call, { type: "call.hangup", reason });
+      const answered = CALL_ANSWERED.includes(call.serverState);
+      this._finish(call, answered ? "completed" : call.role === "caller" ? "canceled" : "rejected");
+    }
+
+    setMuted(muted) {
+      const call = this.live;
+      if (!call || !call.local) return;
+      call.muted = !!muted;
+      for (const track of call.local.getAudioTracks()) track.enabled = !call.muted;
+      this._sendMediaState(call);
+      this._changed(call);
+    }
+
+    setCameraOff(off) {
+      const call = this.live;
+      if (!call || !call.local || call.noCamera) return;
+      call.cameraOff = !!off;
+      for (const track of call.local.getVideoTracks()) track.enabled = !call.cameraOff;
+      this._sendMediaState(call);
+      this._changed(call);
+    }
+
+    /** Forget an ended call now (the person closed its card). */
+    dismiss(id) {
+      const call = this.calls.get(id);
+      if (call && call.phase === "ended") {
+        this.calls.delete(id);
+        this._changed(call);
+      }
+    }
+
+    // ------------------------------------------------------------------ from the host
+
+    /** The socket is up again (welcome): a connection that broke meanwhile restarts ICE. */
+    socketUp() {
+      const call = this.live;
+      if (call && call.pc && (call.pc.connectionState === "failed" || call.pc.connectionState === "disconnected")) {
+        this._restartIce(call, true);
+      }
+    }
+
+    /** The server acknowledged a call frame. */
+    acked(frame, ack) {
+      const call = this.calls.get(frame.call_id);
+      if (call && frame.type === "call.invite" && ack.contact_id) {
+        call.contactId = ack.contact_id;
+        this._changed(call);
+      }
+    }
+
+    /** The server refused a call frame. */
+    refused(frame, error) {
+      const call = this.calls.get(frame.call_id);
+      if (!call) return;
+      if (frame.type === "call.invite") {
+        call.error = inviteErrorText(error);
+        this._finish(call, "failed");
+      } else if (frame.type === "call.accept" && call.phase === "answering") {
+        call.error = error.code === "call_ended" ? "The call ended before you answered." : "";
+        this._finish(call, "missed");
+      } else if (frame.type !== "call.stats") {
+        console.debug("call: %s refused: %s", frame.type, error.code);
+      }
+    }
+
+    /** Every call.* event from the server.  Returns false for anything else. */
+    onEvent(event) {
+      const kind = event.type || "";
+      if (!kind.startsWith("call.")) return false;
+      const call = this.calls.get(event.call_id);
+      switch (kind) {
+        case "call.invite":
+          this._onInvite(event);
+          break;
+        case "call.state":
+          this._onState(call, event);
+          break;
+        case "call.offer":
+          if (call) this._queue(call, () => this._onDescription(call, event.description, "call.answer"));
+          break;
+        case "call.answer":
+          if (call) this._queue(call, () => this._onDescription(call, event.description, null));
+          break;
+        case "call.negotiate":
+          if (call) this._queue(call, () => this._onDescription(call, event.description, "call.negotiate"));
+          break;
+        case "call.candidates":
+          if (call) this._queue(call, () => this._onCandidates(call, event.candidates || []));
+          break;
+        case "call.media_state":
+          if (call) {
+            call.peer = { muted: !!event.muted, cameraOff: !!event.camera_off, onHold: !!event.on_hold };
+            this._changed(call);
+          }
+          break;
+        case "call.quality":
+          if (call) {
+            const mine = event.party_id === this.partyId;
+            call.quality[mine ? "mine" : "theirs"] = event.warning || "";
+            if (!mine) call.quality.peerMos = event.mos;
+            this._changed(call);
+          }
+          break;
+        default:
+          break;
+      }
+      return true;
+    }
+
+    _onInvite(event) {
+      let call = this.calls.get(event.call_id);
+      if (call && call.phase !== "incoming") return; // answering already, or over
+      if (!call) call = this._new(event.call_id, "callee", event.media === "video" ? "video" : "audio");
+      call.contactId = event.contact_id || call.contactId;
+      call.peerName = event.caller_name || call.peerName;
+      call.callerKind = event.caller_kind || "";
+      call.expiresAt = Date.now() + (event.lifetime || 45000);
+      this._send(call, { type: "call.ringing" });
+      this._changed(call);
+    }
+
+    _onState(call, event) {
+      if (!call) {
+        // A call this page does not know (the page was reloaded mid-call: its media is
+        // gone).  The server gave it back to this device: end it rather than leave the
+        // other side talking to nobody.
+        if (event.state !== "ended" && event.role) {
+          this.host.send({ type: "call.hangup", call_id: event.call_id, reason: "media_failed" }, false);
+        }
+        return;
+      }
+      call.serverState = event.state;
+      if (event.contact_id) call.contactId = event.contact_id;
+      if (event.ice_servers) call.iceServers = event.ice_servers;
+      if (typeof event.polite === "boolean") call.polite = event.polite;
+      if (event.role) call.role = event.role;
+      switch (event.state) {
+        case "initiating":
+        case "ringing":
+          if (call.role === "caller" && call.phase === "outgoing" && !call.pc && call.local) this._startPeer(call);
+          break;
+        case "connecting":
+        case "active":
+        case "reconnecting":
+          if (call.phase === "incoming") return; // not for a device that only rang
+          if ((call.phase === "outgoing" || call.phase === "answering") && (call.muted || call.cameraOff || call.noCamera)) {
+            this._sendMediaState(call); // muted before the answer: tell the other side now
+          }
+          call.phase = event.state;
+          if (!call.pc && call.local && call.role === "caller") this._startPeer(call);
+          if (event.state === "active" && !call.activeAt) call.activeAt = Date.now();
+          if (event.state === "active") this._startStats(call);
+          break;
+        case "ended":
+          if (event.reason === "replaced" && event.replaced_by && call.local) this._giveWay(call, event.replaced_by);
+          this._finish(call, event.reason || "completed");
+          break;
+        default:
+          break;
+      }
+      this._changed(call);
+    }
+
+    /** Both sides called each other at once: the server keeps the other call and this
+     *  device answers it at once, with the microphone and camera it already has. */
+    _giveWay(call, winner) {
+      const next = this.calls.get(winner) || this._new(winner, "callee", call.media);
+      next.phase = "answering";
+      next.local = call.local;
+      next.noCamera = call.noCamera;
+      next.contactId = call.contactId;
+      next.peerName = next.peerName || call.peerName;
+      call.local = null;
+    }
+
+    // ------------------------------------------------------------------ the peer
+
+    _startPeer(call) {
+      const pc = new RTCPeerConnection({ iceServers: call.iceServers || [] });
+      call.pc = pc;
+      call.remote = new MediaStream();
+      pc.ontrack = (event) => {
+        const track = event.track;
+        if (!call.remote.getTracks().includes(track)) call.remote.addTrack(track);
+        track.addEventListener("mute", () => this._changed(call));
+        track.addEventListener("unmute", () => this._changed(call));
+        track.addEventListener("ended", () => {
+          call.remote.removeTrack(track);
+          this._changed(call);
+        });
+        this._changed(call);
+      };
+      pc.onicecandidate = (event) => this._localCandidate(call, event.candidate);
+      pc.onnegotiationneeded = () => this._queue(call, () => this._negotiate(call));
+      pc.onconnectionstatechange = () => this._onConnection(call);
+      if (call.role === "caller") {
+        this._addTracks(call);
+        if (call.media === "video" && !pc.getTransceivers().some((t) => t.receiver.track.kind === "video")) {
+          pc.addTransceiver("video", { direction: "recvonly" }); // no camera here: still see theirs
+        }
+      }
+    }
+
+    _addTracks(call) {
+      if (!call.local) return;
+      for (const track of call.local.getTracks()) {
+        if (!call.pc.getSenders().some((s) => s.track === track)) call.pc.addTrack(track, call.local);
+      }
+    }
+
+    async _negotiate(call) {
+      const pc = call.pc;
+      if (!pc || call.phase === "ended" || pc.signalingState !== "stable") return;
+      if (!call.answered && (call.role === "callee" || call.offerSent)) return; // the first exchange is not over
+      try {
+        call.makingOffer = true;
+        await pc.setLocalDescription();
+      } finally {
+        call.makingOffer = false;
+      }
+      if (pc.signalingState !== "have-local-offer" || call.phase === "ended") return;
+      const description = { type: "offer", sdp: pc.localDescription.sdp };
+      if (call.role === "caller" && !call.offerSent) {
+        call.offerSent = true;
+        this._send(call, { type: "call.offer", description });
+      } else {
+        this._send(call, { type: "call.negotiate", description });
+      }
+    }
+
+    async _onDescription(call, description, reply) {
+      if (call.phase === "ended" || !description) return;
+      if (!call.pc) {
+        if (reply !== "call.answer" || !call.local) return;
+        this._startPeer(call); // the callee's peer starts with the caller's offer
+      }
+      const pc = call.pc;
+      const offer = description.type === "offer";
+      const ready = !call.makingOffer && (pc.signalingState === "stable" || call.settingAnswer);
+      const collision = offer && !ready;
+      call.ignoreOffer = !call.polite && collision;
+      if (call.ignoreOffer) return; // impolite: our own offer wins
+      call.settingAnswer = !offer;
+      try {
+        if (collision) await pc.setLocalDescription({ type: "rollback" }); // polite: give way
+        await pc.setRemoteDescription({ type: description.type, sdp: description.sdp });
+      } finally {
+        call.settingAnswer = false;
+      }
+      if (!offer) {
+        call.answered = true;
+        await this._flushRemoteCandidates(call);
+        return;
+      }
+      if (reply === "call.answer") this._addTracks(call); // reuse the transceivers of the offer
+      await pc.setLocalDescription();
+      if (call.phase === "ended") return;
+      this._send(call, { type: reply, description: { type: "answer", sdp: pc.localDescription.sdp } });
+      call.answered = true;
+      await this._flushRemoteCandidates(call);
+    }
+
+    async _onCandidates(call, candidates) {
+      call.remoteCandidates.push(...candidates);
+      await this._flushRemoteCandidates(call);
+    }
+
+    async _flushRemoteCandidates(call) {
+      const pc = call.pc;
+      if (!pc || !pc.remoteDescription || call.phase === "ended") return;
+      const waiting = call.remoteCandidates.splice(0);
+      for (const c of waiting) {
+        const init = { candidate: c.candidate || "", sdpMid: c.sdpMid, sdpMLineIndex: c.sdpMLineIndex };
+        if (c.usernameFragment) init.usernameFragment = c.usernameFragment;
+        if (init.sdpMid === null && init.sdpMLineIndex === null) init.sdpMLineIndex = 0;
+        try {
+          await pc.addIceCandidate(init);
+        } catch (error) {
+          if (!call.ignoreOffer) console.debug("call: candidate not added:", error.message);
+        }
+      }
+    }
+
+    _localCandidate(call, candidate) {
+      if (call.phase === "ended") return;
+      if (candidate && !candidate.candidate) return; // a per-section end: ours follows
+      let item;
+      if (candidate) {
+        const json = candidate.toJSON();
+        item = { candidate: json.candidate, sdpMid: json.sdpMid, sdpMLineIndex: json.sdpMLineIndex };
+        if (json.usernameFragment) item.usernameFragment = json.usernameFragment;
+      } else {
+        const first = call.pc.getTransceivers().find((t) => t.mid !== null);
+        item = { candidate: "", sdpMid: first ? first.mid : "0", sdpMLineIndex: 0 }; // end of candidates
+      }
+      call.outCandidates.push(item);
+      if (!call.timers.candidates) {
+        call.timers.candidates = setTimeout(() => {
+          call.timers.candidates = null;
+          while (call.outCandidates.length && call.phase !== "ended") {
+            this._send(call, { type: "call.candidates", candidates: call.outCandidates.splice(0, CALL_CANDIDATES_PER_FRAME) });
+          }
+        }, CALL_CANDIDATE_BATCH_MS);
+      }
+    }
+
+    _onConnection(call) {
+      const pc = call.pc;
+      if (!pc || call.pc !== pc || call.phase === "ended") return;
+      const state = pc.connectionState;
+      call.connection = state;
+      if ((state === "connected" || state === "disconnected" || state === "failed") && state !== call.reported) {
+        call.reported = state;
+        this._send(call, { type: "call.media_state", connection: state });
+      }
+      clearTimeout(call.timers.restart);
+      if (state === "failed") this._restartIce(call, false);
+      if (state === "disconnected") {
+        call.timers.restart = setTimeout(() => {
+          if (pc.connectionState === "disconnected") this._restartIce(call, false);
+        }, CALL_RESTART_AFTER_MS);
+      }
+      this._changed(call);
+    }
+
+    _restartIce(call, force) {
+      const pc = call.pc;
+      if (!pc || call.phase === "ended" || !call.answered) return;
+      if (!force && Date.now() - call.lastRestart < CALL_RESTART_MIN_GAP_MS) return;
+      call.lastRestart = Date.now();
+      pc.restartIce(); // negotiationneeded: a re-offer with new ICE credentials (call.negotiate)
+    }
+
+    _sendMediaState(call) {
+      if (!CALL_ANSWERED.includes(call.serverState)) return; // sent once it is answered
+      const frame = { type: "call.media_state", muted: call.muted };
+      if (call.media === "video") frame.camera_off = call.cameraOff || call.noCamera;
+      this._send(call, frame);
+    }
+
+    _startStats(call) {
+      if (call.timers.stats) return;
+      call.timers.stats = setInterval(() => {
+        this._sample(call).catch((error) => console.debug("call: stats:", error.message));
+      }, CALL_STATS_EVERY_MS);
+    }
+
+    async _sample(call) {
+      const pc = call.pc;
+      if (!pc || call.phase === "ended" || (call.serverState !== "active" && call.serverState !== "reconnecting")) return;
+      const { totals, sample } = readCallStats(await pc.getStats(), call.prevTotals);
+      call.prevTotals = totals;
+      if (!sample || call.phase === "ended") return;
+      call.stats = { ...sample, mos: mosOf(sample.rtt_ms, sample.jitter_ms, sample.loss_pct) };
+      this._send(call, { type: "call.stats", ...sample }, false);
+      this._changed(call);
+    }
+
+    // ------------------------------------------------------------------ the end
+
+    _stopLocal(call) {
+      if (call.local) for (const track of call.local.getTracks()) track.stop();
+    }
+
+    _finish(call, reason) {
+      if (call.phase === "ended") {
+        if (reason && call.reason !== "user_media_failed") call.reason = reason;
+        this._changed(call);
+        return;
+      }
+      call.phase = "ended";
+      call.reason = reason;
+      call.endedAt = Date.now();
+      clearTimeout(call.timers.candidates);
+      clearTimeout(call.timers.restart);
+      clearInterval(call.timers.stats);
+      call.outCandidates = [];
+      if (call.pc) {
+        call.pc.onconnectionstatechange = null;
+        call.pc.onnegotiationneeded = null;
+        call.pc.onicecandidate = null;
+        call.pc.close();
+      }
+      this._stopLocal(call);
+      // The card stays a moment ("Call ended"), longer when there is something to read.
+      if (!call.error && reason !== "answered_elsewhere") {
+        setTimeout(() => this.dismiss(call.id), CALL_KEEP_ENDED_MS);
+      } else if (reason === "answered_elsewhere") {
+        this.calls.delete(call.id);
+      }
+      this._changed(call);
+    }
+  }
+
+  function inviteErrorText(error) {
+    switch (error.code) {
+      case "closed":
+        return "We're closed right now — please leave us a message.";
+      case "conflict":
+        return String(error.message || "").includes("agent") ? "You can call once someone has joined the chat." : "A call is already going on.";
+      case "rate_limited":
+        return "Too many attempts — please wait a moment.";
+      default:
+        return error.message ? String(error.message).slice(0, 160) : "The call could not be placed.";
+    }
+  }
+  // ---- call engine: end ----
 
   // ------------------------------------------------------------------ state
   const saved = readJSON(local, STORE_KEY, {});
@@ -178,6 +1019,13 @@
     confirmEnd: false,
     rating: 0,
     ratingSent: new Set(),
+    // Calls: this tab's device id (hello.device_id), its party id (welcome.party_id),
+    // and the call being placed from the pre-chat form until the server acks it.
+    deviceId: "",
+    callStart: null,
+    callsKey: "",
+    // Ids of frames whose errors are not worth a toast (call.stats samples).
+    quiet: new Set(),
   };
 
   function convFromCache(id, cached) {
@@ -326,7 +1174,9 @@
       for (const conv of state.convs.values()) {
         resume.push({ contact_id: conv.id, after_seq: contiguousSeq(conv) });
       }
-      ws.send(JSON.stringify({ type: "hello", token: state.token, resume }));
+      const hello = { type: "hello", token: state.token, resume };
+      if (state.deviceId) hello.device_id = state.deviceId;
+      ws.send(JSON.stringify(hello));
     });
     ws.addEventListener("message", (msg) => {
       let event;
@@ -404,6 +1254,7 @@
 
   // ------------------------------------------------------------------ events
   function onEvent(event) {
+    if (calls.onEvent(event)) return;
     switch (event.type) {
       case "welcome":
         onWelcome(event);
@@ -528,6 +1379,9 @@
     }
     clearInterval(state.pingTimer);
     state.pingTimer = setInterval(() => rawSend({ type: "ping" }), 25000);
+    state.quiet.clear();
+    calls.partyId = event.party_id || "";
+    calls.socketUp();
     save();
     render();
   }
@@ -601,8 +1455,13 @@
   }
 
   function onAck(event) {
+    state.quiet.delete(event.id);
     const frame = state.unacked.get(event.id);
     state.unacked.delete(event.id);
+    if (frame && frame.type.startsWith("call.")) {
+      onCallAck(frame, event);
+      return;
+    }
     if (!frame) {
       if (event.contact_id && state.convs.has(event.contact_id)) {
         state.convs.get(event.contact_id).syncing = false;
@@ -654,7 +1513,15 @@
   }
 
   function onError(event) {
+    if (event.ref && state.quiet.delete(event.ref)) return;
     const frame = event.ref ? state.unacked.get(event.ref) : null;
+    if (frame && frame.type.startsWith("call.")) {
+      state.unacked.delete(event.ref);
+      calls.refused(frame, event);
+      if (frame.type === "call.invite") state.callStart = null;
+      render();
+      return;
+    }
     if (frame) {
       state.unacked.delete(event.ref);
       if (frame.type === "chat.start") {
@@ -871,6 +1738,327 @@
     render();
   }
 
+
+  // ------------------------------------------------------------------ calls
+  // Voice and video calls with the agent (docs/protocol.md, "Calls"): from the pre-chat
+  // form (a call routed like a chat), from an open chat, or the agent calling here.  The
+  // call engine above does the WebRTC; this part draws the call over the conversation.
+  const callsOn = callsSupported();
+  state.deviceId = claimDeviceId(session, "nwcc.widget.device");
+  const QUALITY_WARNINGS = {
+    high_rtt: "long delay on the line",
+    high_jitter: "the connection is unstable",
+    high_loss: "audio is getting lost",
+    low_mos: "poor call quality",
+  };
+
+  const calls = new CallEngine({
+    send(frame, reliable) {
+      if (reliable) {
+        request(frame);
+        if (!state.ws) reconnectNow();
+        return;
+      }
+      frame.id = newId("q");
+      if (rawSend(frame)) state.quiet.add(frame.id);
+    },
+    changed(call) {
+      if (call.phase === "incoming" && !call.announced) {
+        call.announced = true;
+        if (!state.open) setOpen(true); // a call for the visitor opens the panel
+      }
+      if (call.phase === "ended" && state.callStart && !call.contactId) state.callStart = null;
+      // A step of a call redraws the panel; a detail (a stats sample, the other side
+      // muted) only the call, so the conversation below is not rebuilt every few seconds.
+      const key = callsKey();
+      if (key !== state.callsKey) {
+        state.callsKey = key;
+        render();
+      } else if (callDom) {
+        renderCall();
+      }
+    },
+  });
+
+  function callsKey() {
+    return Array.from(calls.calls.values(), (c) => `${c.id}:${c.phase}:${c.serverState}:${c.contactId}:${c.error}`).join("|");
+  }
+
+  function onCallAck(frame, event) {
+    calls.acked(frame, event);
+    if (frame.type === "call.invite" && frame.queue && event.contact_id) {
+      const start = state.callStart;
+      state.callStart = null;
+      const conv = ensureConv(event.contact_id);
+      if (!conv.summary) {
+        conv.summary = {
+          id: event.contact_id,
+          queue_id: frame.queue,
+          name: frame.name,
+          email: frame.email || "",
+          status: "queued",
+          channel: frame.media === "video" ? "video" : "voice",
+        };
+      }
+      state.current = event.contact_id;
+      // What they wrote in the form goes to the agent as the first message.
+      if (start && start.message) sendMessage(start.message);
+      save();
+      render();
+    }
+  }
+
+  function isCallContact(conv) {
+    const channel = conv && conv.summary && conv.summary.channel;
+    return channel === "voice" || channel === "video";
+  }
+
+  /** A call from the pre-chat form: a new contact in ``queue``, routed like a chat. */
+  function startCall(queue, name, email, message, media) {
+    state.name = name;
+    state.email = email;
+    state.notice = "";
+    state.callStart = { queue, name, media, message };
+    save();
+    render();
+    calls.place({ media, queue, name, email, page: pageInfo() }).then(() => render());
+  }
+
+  /** Turn the open chat into a call with its agent. */
+  function callAgent(media) {
+    const conv = currentConv();
+    if (!conv || conv.status !== "active" || calls.live) return;
+    calls.place({ media, contactId: conv.id, peerName: conv.agentName });
+  }
+
+  function shownCall() {
+    const live = calls.live;
+    if (live) return live;
+    const ringing = calls.ringing;
+    if (ringing.length) return ringing[0];
+    let ended = null;
+    for (const call of calls.calls.values()) {
+      if (call.phase === "ended" && (!ended || call.endedAt > ended.endedAt)) ended = call;
+    }
+    return ended;
+  }
+
+  function fmtTimer(ms) {
+    const total = Math.max(0, Math.floor(ms / 1000));
+    const hours = Math.floor(total / 3600);
+    const mm = String(Math.floor((total % 3600) / 60)).padStart(hours ? 2 : 1, "0");
+    const ss = String(total % 60).padStart(2, "0");
+    return hours ? `${hours}:${mm}:${ss}` : `${mm}:${ss}`;
+  }
+
+  function callPeerName(call) {
+    const conv = call.contactId ? state.convs.get(call.contactId) : null;
+    return (conv && conv.agentName) || call.peerName || BRAND;
+  }
+
+  function callStatus(call) {
+    const conv = call.contactId ? state.convs.get(call.contactId) : null;
+    switch (call.phase) {
+      case "outgoing":
+        if (!call.inviteSent) return call.media === "video" ? "Starting your camera…" : "Starting your microphone…";
+        if (call.serverState === "ringing") return "Ringing…";
+        if (call.queue) {
+          if (conv && conv.position) return `Waiting — you are number ${conv.position}`;
+          return "Waiting for the next available person…";
+        }
+        return "Calling…";
+      case "incoming":
+        return call.media === "video" ? "is calling you · video" : "is calling you";
+      case "answering":
+      case "connecting":
+        return "Connecting…";
+      case "active":
+        return fmtTimer(Date.now() - call.activeAt);
+      case "reconnecting":
+        return "Reconnecting…";
+      default:
+        return callEndText(call);
+    }
+  }
+
+  function callEndText(call) {
+    const talk = call.activeAt ? ` · ${fmtTimer(call.endedAt - call.activeAt)}` : "";
+    switch (call.reason) {
+      case "completed":
+        return `Call ended${talk}`;
+      case "canceled":
+        return "Call canceled";
+      case "rejected":
+        return call.role === "caller" ? "Your call was declined" : "Call declined";
+      case "missed":
+        return call.role === "caller" ? "No answer — please try again" : "Missed call";
+      case "busy":
+        return "Busy right now — please try again later";
+      case "failed":
+        return call.error ? "The call was not placed" : "The call could not connect";
+      case "dropped":
+        return "The call was lost";
+      case "replaced":
+        return "Connecting…";
+      case "user_media_failed":
+        return call.role === "caller" ? "The call was not placed" : "The call was not answered";
+      default:
+        return `Call ended${talk}`;
+    }
+  }
+
+  function peerStateText(call, name) {
+    const first = name.split(" ")[0];
+    if (call.peer.onHold) return `${first} put the call on hold`;
+    const parts = [];
+    if (call.peer.muted) parts.push("muted");
+    if (call.media === "video" && call.peer.cameraOff) parts.push("camera off");
+    return parts.length ? `${first}: ${parts.join(", ")}` : "";
+  }
+
+  function qualityText(call) {
+    const warning = call.quality.mine || call.quality.theirs;
+    if (!warning) return "";
+    return `Weak connection — ${QUALITY_WARNINGS[warning] || warning.replace(/_/g, " ")}`;
+  }
+
+  function playInto(video, stream) {
+    if (video.srcObject === stream) return;
+    video.srcObject = stream;
+    if (stream) video.play().catch(() => {}); // autoplay may wait for a click: it retries then
+  }
+
+  let callDom = null;
+  function buildCallDom() {
+    const remote = h("video", { class: "call-remote", autoplay: true, playsinline: true });
+    const local = h("video", { class: "call-local", autoplay: true, playsinline: true, "aria-label": "Your camera" });
+    local.muted = true;
+    const avatar = h("div", { class: "call-avatar", "aria-hidden": "true" });
+    const name = h("div", { class: "call-name" });
+    const status = h("div", { class: "call-status", role: "status", "aria-live": "polite" });
+    const peerState = h("div", { class: "call-peer-state" });
+    const quality = h("div", { class: "call-quality", role: "status" });
+    const notice = h("p", { class: "call-notice" });
+    const error = h("p", { class: "call-error", role: "alert" });
+    const mute = h(
+      "button",
+      { class: "call-btn mute", type: "button", onclick: () => calls.live && calls.setMuted(!calls.live.muted) },
+      icon("mic"),
+      icon("mic-off"),
+    );
+    const camera = h(
+      "button",
+      { class: "call-btn camera", type: "button", onclick: () => calls.live && calls.setCameraOff(!calls.live.cameraOff) },
+      icon("video"),
+      icon("video-off"),
+    );
+    const hangup = h(
+      "button",
+      { class: "call-btn hangup", type: "button", "aria-label": "Hang up", title: "Hang up", onclick: () => calls.hangup() },
+      icon("hangup"),
+    );
+    const accept = h(
+      "button",
+      { class: "call-btn accept", type: "button", onclick: () => { const c = shownCall(); if (c) calls.accept(c.id); } },
+      icon("phone"),
+    );
+    const decline = h(
+      "button",
+      { class: "call-btn hangup", type: "button", "aria-label": "Decline", onclick: () => { const c = shownCall(); if (c) calls.reject(c.id); } },
+      icon("hangup"),
+    );
+    const dismiss = h(
+      "button",
+      { class: "btn secondary small call-dismiss", type: "button", onclick: () => { const c = shownCall(); if (c) calls.dismiss(c.id); } },
+      "OK",
+    );
+    const stage = h("div", { class: "call-stage" }, remote, avatar, local);
+    const info = h("div", { class: "call-info" }, name, status);
+    const controls = h("div", { class: "call-controls" }, mute, camera, hangup);
+    const answer = h(
+      "div",
+      { class: "call-answer" },
+      h("div", { class: "call-choice-btn" }, decline, h("span", null, "Decline")),
+      h("div", { class: "call-choice-btn" }, accept, h("span", null, "Accept")),
+    );
+    const ended = h("div", { class: "call-ended" }, error, dismiss);
+    const el = h("section", { class: "call", "aria-label": "Call" }, stage, info, peerState, quality, notice, controls, answer, ended);
+    return { el, remote, local, avatar, name, status, peerState, quality, notice, error, mute, camera, hangup, accept, controls, answer, ended, dismiss, shownId: null };
+  }
+
+  function renderCall() {
+    const call = shownCall();
+    if (!callDom) {
+      callDom = buildCallDom();
+      callBox.append(callDom.el);
+    }
+    const d = callDom;
+    callBox.hidden = !call;
+    if (!call) {
+      playInto(d.remote, null);
+      playInto(d.local, null);
+      d.shownId = null;
+      return;
+    }
+    const peer = callPeerName(call);
+    const live = call.phase !== "ended" && call.phase !== "incoming";
+    const video = call.media === "video";
+    const remoteVideo =
+      live &&
+      video &&
+      !!call.remote &&
+      !call.peer.cameraOff &&
+      call.remote.getVideoTracks().some((t) => t.readyState === "live" && !t.muted);
+    const localVideo = live && video && !!call.local && !call.cameraOff && call.local.getVideoTracks().length > 0;
+    d.el.className =
+      `call phase-${call.phase} ${video ? "is-video" : "is-audio"}` +
+      `${live && video ? " video-layout" : ""}${remoteVideo ? " has-remote-video" : ""}${localVideo ? " has-local-video" : ""}`;
+    d.el.dataset.callId = call.id;
+    playInto(d.remote, live ? call.remote : null);
+    playInto(d.local, localVideo ? call.local : null);
+    d.avatar.textContent = peer.trim().charAt(0).toUpperCase() || "N";
+    d.name.textContent = peer;
+    d.status.textContent = callStatus(call);
+    const peerText = live ? peerStateText(call, peer) : "";
+    d.peerState.hidden = !peerText;
+    d.peerState.textContent = peerText;
+    const qualityNow = live ? qualityText(call) : "";
+    d.quality.hidden = !qualityNow;
+    d.quality.textContent = qualityNow;
+    d.notice.hidden = !(live && call.notice);
+    d.notice.textContent = call.notice;
+    d.controls.hidden = !live;
+    d.camera.hidden = !video || call.noCamera;
+    d.mute.setAttribute("aria-pressed", call.muted ? "true" : "false");
+    d.mute.setAttribute("aria-label", call.muted ? "Unmute" : "Mute");
+    d.mute.title = call.muted ? "Unmute" : "Mute";
+    d.camera.setAttribute("aria-pressed", call.cameraOff ? "true" : "false");
+    d.camera.setAttribute("aria-label", call.cameraOff ? "Turn camera on" : "Turn camera off");
+    d.camera.title = d.camera.getAttribute("aria-label");
+    d.answer.hidden = call.phase !== "incoming";
+    d.accept.setAttribute("aria-label", video ? "Accept video call" : "Accept call");
+    d.ended.hidden = call.phase !== "ended";
+    d.error.hidden = !call.error;
+    d.error.textContent = call.error;
+    d.dismiss.hidden = !call.error;
+    if (d.shownId !== call.id) {
+      d.shownId = call.id;
+      if (call.phase === "incoming" && state.open) requestAnimationFrame(() => d.accept.focus({ preventScroll: true }));
+    }
+  }
+
+  // The call timer.
+  setInterval(() => {
+    const call = calls.live;
+    if (call && call.phase === "active" && callDom) callDom.status.textContent = callStatus(call);
+  }, 1000);
+
+  // Leaving the page ends the call this page is on (its media goes with the page).
+  window.addEventListener("pagehide", () => {
+    const live = calls.live;
+    if (live) calls.hangup(live.id);
+  });
+
   // ------------------------------------------------------------------ DOM
   const host = document.createElement("div");
   host.id = "northwind-chat-widget";
@@ -913,14 +2101,27 @@
     icon("minus"),
   );
   const avatar = h("div", { class: "avatar", "aria-hidden": "true" });
+  const callButton = h(
+    "button",
+    { class: "header-btn icon-btn", type: "button", "aria-label": "Call", title: "Call", onclick: () => callAgent("audio") },
+    icon("phone"),
+  );
+  const videoButton = h(
+    "button",
+    { class: "header-btn icon-btn", type: "button", "aria-label": "Video call", title: "Video call", onclick: () => callAgent("video") },
+    icon("video"),
+  );
+  const callButtons = h("div", { class: "header-calls", hidden: true }, callButton, videoButton);
   const header = h(
     "header",
     { class: "panel-header" },
     avatar,
     h("div", { class: "heading" }, headerTitle, headerSub),
+    callButtons,
     endButton,
     minimizeButton,
   );
+  const callBox = h("div", { class: "call-box", hidden: true });
   const body = h("div", { class: "panel-body" });
   const toasts = h("div", { class: "toasts", role: "status", "aria-live": "assertive" });
   const panel = h(
@@ -934,6 +2135,7 @@
       hidden: true,
     },
     header,
+    callBox,
     body,
     h("footer", { class: "panel-footer" }, "Secure chat · Northwind Support"),
   );
@@ -995,7 +2197,7 @@
   function view() {
     if (state.offlineSent) return "offline-sent";
     if (state.offline) return "offline";
-    if (currentConv() || state.startPending) return "chat";
+    if (currentConv() || state.startPending || state.callStart) return "chat";
     if (!state.config) return state.configError ? "unavailable" : "loading";
     if (availableQueues().length === 0) return "offline";
     return "prechat";
@@ -1031,9 +2233,24 @@
     avatar.textContent = agent ? agent.trim().charAt(0).toUpperCase() : "N";
     avatar.classList.toggle("is-agent", !!agent);
     headerTitle.textContent = agent || BRAND;
+    headerTitle.title = agent || BRAND;
     headerSub.textContent = subtitle(v, conv);
-    endButton.hidden = !(v === "chat" && conv && (conv.status === "active" || conv.status === "queued"));
+    // During a call its own hang-up button ends it: no second way to end the conversation.
+    const onCall = !!calls.live && !!conv && calls.live.contactId === conv.id && isCallContact(conv);
+    endButton.hidden = !(v === "chat" && conv && (conv.status === "active" || conv.status === "queued")) || onCall;
+    const canCall =
+      callsOn && v === "chat" && conv && conv.status === "active" && !isCallContact(conv) && !calls.live && !calls.ringing.length;
+    callButtons.hidden = !canCall;
+    header.classList.toggle("has-calls", !!canCall);
+    if (canCall) {
+      const first = (conv.agentName || "the agent").split(" ")[0];
+      callButton.setAttribute("aria-label", `Call ${first}`);
+      callButton.title = `Call ${first}`;
+      videoButton.setAttribute("aria-label", `Video call ${first}`);
+      videoButton.title = `Video call ${first}`;
+    }
     panel.dataset.view = v;
+    renderCall();
 
     if (v === "chat") {
       renderChat(conv);
@@ -1049,9 +2266,11 @@
 
   function subtitle(v, conv) {
     if (state.socketState !== "open" && (v === "chat" || state.startPending)) return "Reconnecting…";
+    const live = calls.live;
+    if (live && live.phase !== "outgoing") return live.media === "video" ? "On a video call" : "On a call";
     if (v === "chat" && conv) {
       if (conv.status === "active") return "Online now";
-      if (conv.status === "queued") return "Waiting for an agent";
+      if (conv.status === "queued") return isCallContact(conv) || state.callStart ? "Calling…" : "Waiting for an agent";
       return "Conversation ended";
     }
     if (v === "offline" || v === "offline-sent") return "We'll reply by email";
@@ -1122,13 +2341,27 @@
       field("How can we help?", message, "optional"),
       h("p", { class: "form-error", role: "alert" }),
       h("button", { class: "btn primary block", type: "submit" }, "Start chat"),
+      callsOn
+        ? h(
+            "div",
+            { class: "call-options" },
+            h("span", { class: "call-or" }, "or talk to us"),
+            h(
+              "div",
+              { class: "call-option-btns" },
+              h("button", { class: "btn secondary call-start", type: "button", "data-media": "audio", onclick: () => begin("audio") }, icon("phone"), "Call"),
+              h("button", { class: "btn secondary call-start", type: "button", "data-media": "video", onclick: () => begin("video") }, icon("video"), "Video call"),
+            ),
+          )
+        : null,
     );
-    form.addEventListener("submit", (e) => {
-      e.preventDefault();
+    // The chat (submit) and the two call buttons share the form's checks.
+    function begin(media) {
       const error = form.querySelector(".form-error");
+      error.textContent = "";
       const nameValue = name.value.trim();
       if (!nameValue) {
-        error.textContent = "Please tell us your name.";
+        error.textContent = media ? "Please tell us your name before you call." : "Please tell us your name.";
         name.focus();
         return;
       }
@@ -1149,7 +2382,12 @@
         render();
         return;
       }
-      startChat(queueId, nameValue, email.value.trim(), message.value.trim());
+      if (media) startCall(queueId, nameValue, email.value.trim(), message.value.trim(), media);
+      else startChat(queueId, nameValue, email.value.trim(), message.value.trim());
+    }
+    form.addEventListener("submit", (e) => {
+      e.preventDefault();
+      begin(null);
     });
     return form;
   }
@@ -1293,6 +2531,13 @@
     input.style.height = Math.min(input.scrollHeight, 120) + "px";
   }
 
+  /** The estimated wait as a visitor reads it (the server rounds it already). */
+  function fmtEta(seconds) {
+    if (seconds < 60) return "less than a minute";
+    const minutes = Math.round(seconds / 60);
+    return `about ${minutes} min`;
+  }
+
   function renderChat(conv) {
     if (!chatDom || renderedView !== "chat") {
       chatDom = buildChatDom();
@@ -1311,11 +2556,11 @@
     d.waiting.hidden = !waitingNow;
     if (waitingNow) {
       const parts = [];
-      if (!conv) parts.push(h("strong", null, "Starting your chat…"));
+      if (!conv) parts.push(h("strong", null, state.callStart ? "Starting your call…" : "Starting your chat…"));
       else if (conv.position) {
         parts.push(h("strong", null, `Waiting — you are number ${conv.position}`));
         if (conv.eta !== null && conv.eta !== undefined) {
-          parts.push(h("span", null, ` (about ${Math.max(1, Math.round(conv.eta / 60))} min)`));
+          parts.push(h("span", { class: "eta" }, ` · ${fmtEta(conv.eta)}`));
         }
       } else parts.push(h("strong", null, "Waiting for the next available person…"));
       d.waiting.replaceChildren(h("div", { class: "pulse", "aria-hidden": "true" }), h("div", { class: "waiting-text" }, ...parts));
@@ -1457,7 +2702,7 @@
     // Rating prompt
     let chosen = 0;
     const stars = [];
-    const group = h("div", { class: "stars", role: "radiogroup", "aria-label": "Rate this chat from 1 to 5 stars" });
+    const group = h("div", { class: "stars", role: "radiogroup", "aria-label": `Rate this ${isCallContact(conv) ? "call" : "chat"} from 1 to 5 stars` });
     const comment = h("textarea", { class: "input", rows: 2, maxlength: 2000, placeholder: "Anything we could do better? (optional)", "aria-label": "Comment" });
     const submit = h("button", { class: "btn primary block", type: "submit", disabled: true }, "Send rating");
     const paint = (n) => stars.forEach((s, i) => s.classList.toggle("on", i < n));
@@ -1497,7 +2742,7 @@
       "form",
       { class: "card rating" },
       h("h3", null, "How did we do?"),
-      h("p", { class: "muted" }, `Rate your chat${conv.agentName ? " with " + conv.agentName : ""}`),
+      h("p", { class: "muted" }, `Rate your ${isCallContact(conv) ? "call" : "chat"}${conv.agentName ? " with " + conv.agentName : ""}`),
       group,
       comment,
       submit,
