@@ -35,7 +35,7 @@ class VisitorSession(Session):
         services.presence.connected("visitor", self.visitor_id)
         party_id = services.calls.attach(self, hello.device_id)
         now = self.now()
-        await services.visitors.touch(self.visitor_id, now)
+        await services.visitors.seen(self.visitor_id, now)
         contacts = await services.contacts.for_visitor(
             self.visitor_id, recent_closed_since=now - RECENTLY_CLOSED_S
         )

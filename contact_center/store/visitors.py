@@ -38,6 +38,12 @@ class VisitorStore:
             if not result.rowcount:
                 await conn.execute(update(Visitor).where(Visitor.id == visitor_id).values(last_seen_at=now))
 
+    async def seen(self, visitor_id: str, now: float) -> None:
+        """Move ``last_seen_at`` of a known visitor.  It never creates the row: the
+        first page view (or contact) does, with the source that brought the visitor."""
+        async with self._engine.begin() as conn:
+            await conn.execute(update(Visitor).where(Visitor.id == visitor_id).values(last_seen_at=now))
+
     async def set_contact_details(self, visitor_id: str, name: str, email: str) -> None:
         values: dict[str, Any] = {"name": name}
         if email:

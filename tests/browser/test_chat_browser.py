@@ -195,6 +195,8 @@ def test_visitor_and_agent_chat_in_the_browser(tmp_path: Path, chromium: Any) ->
         expect(panel.locator(".msg.theirs").last).to_contain_text("reserved one in M")
         expect(panel.locator(".msg.mine").last.locator(".receipt")).to_have_text("Read")
         expect(messages.locator(".msg.mine").last).to_contain_text("Seen")
+        # Beside the chat, the visitor's journey: this conversation on its path.
+        expect(agent.locator(".journey-box .jp-is-current")).to_contain_text("This conversation")
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         visitor.wait_for_timeout(400)  # let the entry animations settle
         visitor.screenshot(path=str(SCREENSHOTS / "widget.png"))

@@ -388,3 +388,28 @@ async def test_settings_rules_and_tracking_switch(tmp_path: Path) -> None:
         flush(server)
         journey = server.api("GET", f"/api/visitors/{visitor_id_of(token)}/journey", admin).json()
         assert journey["items"] == []
+
+
+async def test_first_touch_comes_from_the_first_page_even_when_the_socket_opens_first(
+    server: LiveServer,
+) -> None:
+    """The widget says hello before it reports the page it is on: the hello must not
+    create the visitor with an empty (direct) first touch."""
+    token = server.visitor_token()
+    vid = visitor_id_of(token)
+    socket = await WsClient.connect(server.ws_url + "/ws/visitor", token)
+    await socket.wait_type("welcome")
+    page = {
+        "url": "https://shop.example/pricing?utm_source=newsletter",
+        "title": "Pricing",
+        "stage": "decision",
+        "utm_source": "newsletter",
+    }
+    await socket.send({"type": "page.view", "page": page})
+    await socket.send({"type": "ping", "id": "p1"})
+    await socket.wait_type("pong")
+    await socket.close()
+    flush(server)
+    row = visitor_row(server, vid)
+    assert row["first_utm_source"] == "newsletter"
+    assert row["first_landing_url"] == page["url"]

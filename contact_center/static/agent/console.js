@@ -210,6 +210,9 @@ const state = {
   // The calls of the contact open in History (GET /api/calls?contact_id=).
   historyCalls: [],
   callsKey: "",
+  // contact id -> the element the journey panel draws the visitor's path into (drawn
+  // once per contact; re-renders of the context move the same element).
+  journeyBoxes: new Map(),
 };
 
 function serverNow() {
@@ -2089,6 +2092,7 @@ function renderContext() {
     h("section", { class: "context-section" }, h("h4", null, "Contact"), h("dl", null, ...rows)),
     h("section", { class: "context-section" }, h("h4", null, "Where they came from"), page.length ? h("dl", null, ...page) : h("p", { class: "muted" }, "No page information.")),
     h("section", { class: "context-section" }, h("h4", null, `Earlier contacts${earlier.length ? ` (${earlier.length})` : ""}`), earlierList),
+    journeySection(s),
   ];
   if (history) {
     sections.splice(2, 0, h("section", { class: "context-section" }, h("h4", null, "Outcome"), h("dl", null,
@@ -2100,6 +2104,20 @@ function renderContext() {
     if (state.historyCalls.length) sections.splice(3, 0, historyCallsSection(state.historyCalls));
   }
   box.replaceChildren(...sections);
+}
+
+/** The visitor's path to this conversation (pages, earlier contacts, conversions),
+ * drawn by journey-panel.js from GET /api/visitors/{id}/journey. */
+function journeySection(s) {
+  let box = state.journeyBoxes.get(s.id);
+  if (!box) {
+    box = h("div", { class: "journey-box" });
+    state.journeyBoxes.set(s.id, box);
+    if (window.JourneyPanel && s.visitor_id) {
+      window.JourneyPanel.render(box, s.visitor_id, state.token, { currentContactId: s.id });
+    }
+  }
+  return h("section", { class: "context-section" }, h("h4", null, "Journey"), box);
 }
 
 function prettyUrl(url) {
