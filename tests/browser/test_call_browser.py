@@ -23,7 +23,6 @@ leave the test server are aborted and fail the test (``Watched``).
 from __future__ import annotations
 
 import base64
-import os
 import re
 import textwrap
 import time
@@ -34,13 +33,12 @@ from typing import Any
 import pytest
 
 from tests.browser.test_chat_browser import (
-    CHROMIUM,
-    CHROMIUM_ARGS,
     SCREENSHOTS,
     Watched,
     sign_in_agent,
     wait_until,
 )
+from tests.support.browser import CHROMIUM, CHROMIUM_ARGS, sync_playwright
 from tests.support.server import LiveServer, live_server
 
 pytestmark = pytest.mark.browser
@@ -160,20 +158,8 @@ RESTART_ICE = """
 """
 
 
-def _unavailable(reason: str) -> None:
-    if os.environ.get("CC_REQUIRE_SERVICES") == "1":
-        pytest.fail(f"{reason} (CC_REQUIRE_SERVICES=1)")
-    pytest.skip(reason)
-
-
 @pytest.fixture
 def playwright() -> Iterator[Any]:
-    if not os.path.exists(CHROMIUM):
-        _unavailable(f"{CHROMIUM} is not installed")
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:  # pragma: no cover - a dev dependency
-        _unavailable("playwright is not installed")
     with sync_playwright() as running:
         yield running
 

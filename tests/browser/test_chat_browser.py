@@ -7,7 +7,6 @@ is not for the test server is aborted and fails the test.
 
 from __future__ import annotations
 
-import os
 import re
 import threading
 import time
@@ -19,44 +18,18 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from tests.support.browser import CHROMIUM, CHROMIUM_ARGS, sync_playwright
 from tests.support.server import LiveServer, live_server
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--use-fake-device-for-media-stream",
-    "--use-fake-ui-for-media-stream",
-    "--allow-loopback-in-peer-connection",
-    "--disable-features=WebRtcHideLocalIpsWithMdns",
-    "--no-sandbox",
-    "--headless",
-    "--disable-gpu",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--disable-quic",
-]
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 TIMEOUT_MS = 15_000
 XSS = "<img src=x onerror=alert(1)> is this safe?"
 
 
-def _unavailable(reason: str) -> None:
-    if os.environ.get("CC_REQUIRE_SERVICES") == "1":
-        pytest.fail(f"{reason} (CC_REQUIRE_SERVICES=1)")
-    pytest.skip(reason)
-
-
 @pytest.fixture
 def chromium() -> Iterator[Any]:
-    if not os.path.exists(CHROMIUM):
-        _unavailable(f"{CHROMIUM} is not installed")
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:  # pragma: no cover - a dev dependency
-        _unavailable("playwright is not installed")
     with sync_playwright() as playwright:
         # Playwright starts Chromium on a fresh temporary profile (--user-data-dir) and
         # removes it afterwards; each page below gets its own context (own storage).

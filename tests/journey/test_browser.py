@@ -6,7 +6,6 @@ bottlenecks, CSV export downloads, and the panel draws a visitor's timeline."""
 from __future__ import annotations
 
 import asyncio
-import os
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,32 +16,16 @@ import pytest
 
 from contact_center.journey.demo import DemoConfig, write_demo
 from contact_center.store.database import create_engine, upgrade_schema
+from tests.support.browser import CHROMIUM, CHROMIUM_ARGS, sync_playwright
 from tests.support.server import LiveServer, live_server
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--headless",
-    "--disable-gpu",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--disable-quic",
-]
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 
 
 @pytest.fixture
 def chromium() -> Iterator[Any]:
-    if not os.path.exists(CHROMIUM):
-        if os.environ.get("CC_REQUIRE_SERVICES") == "1":
-            pytest.fail(f"{CHROMIUM} is not installed (CC_REQUIRE_SERVICES=1)")
-        pytest.skip(f"{CHROMIUM} is not installed")
-    from playwright.sync_api import sync_playwright
-
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
         try:

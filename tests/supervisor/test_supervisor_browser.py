@@ -11,7 +11,6 @@ test server fails the test.
 from __future__ import annotations
 
 import asyncio
-import os
 import threading
 import time
 from collections.abc import Iterator
@@ -22,40 +21,18 @@ from urllib.parse import urlsplit
 import pytest
 
 from tests.supervisor.floor import Floor
+from tests.support.browser import CHROMIUM, CHROMIUM_ARGS, sync_playwright
 from tests.support.server import LiveServer, live_server
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--headless",
-    "--disable-gpu",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--disable-quic",
-]
 SCREENSHOT = Path(__file__).resolve().parents[2] / "docs" / "screenshots" / "supervisor.png"
 TIMEOUT_MS = 30_000
 XSS = "<img src=x onerror=alert(1)> is this safe?"
 
 
-def _unavailable(reason: str) -> None:
-    if os.environ.get("CC_REQUIRE_SERVICES") == "1":
-        pytest.fail(f"{reason} (CC_REQUIRE_SERVICES=1)")
-    pytest.skip(reason)
-
-
 @pytest.fixture
 def chromium(tmp_path: Path) -> Iterator[Any]:
-    if not os.path.exists(CHROMIUM):
-        _unavailable(f"{CHROMIUM} is not installed")
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:  # pragma: no cover - a dev dependency
-        _unavailable("playwright is not installed")
     with sync_playwright() as playwright:
         # A persistent context on a fresh directory: Chromium's --user-data-dir.
         context = playwright.chromium.launch_persistent_context(
