@@ -353,7 +353,7 @@ def extrapolation(runs: list[ClusterRun]) -> list[str]:
     first = min(
         ("Redis", redis_cap),
         ("PostgreSQL on 8 cores", pg_cap_8),
-        ("the gateways", ten_machines),
+        ("The gateways", ten_machines),
         key=lambda x: x[1],
     )
     return [
@@ -371,7 +371,9 @@ def extrapolation(runs: list[ClusterRun]) -> list[str]:
         "`bench/routing.py` measures about 19,000 decisions/s on one core, i.e. thousands of new "
         "contacts per second, far above any contact centre's arrival rate.",
         "",
-        f"**{first[0]} saturates first** at these costs. Past that: shard conversations across several "
+        f"**{first[0]} saturate{'' if first[0] == 'The gateways' else 's'} first** at these costs: add "
+        "gateway machines (they share nothing but Redis and PostgreSQL) until one of those nears its "
+        "figure above. Past that: shard conversations across several "
         "Redis instances by contact id (the bus already publishes per conversation topic), and move "
         "PostgreSQL's conversation table to faster storage or partition it by time.",
     ]
