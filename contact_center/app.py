@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 from collections.abc import AsyncIterator
 from importlib.metadata import PackageNotFoundError, version
@@ -78,6 +79,34 @@ def _api_route(api: ApiRoute) -> Route:
 
     endpoint_fn.__name__ = api.handler.__name__
     return Route(api.path, endpoint_fn, methods=[api.method])
+
+
+_ENGINE_BEGIN = "// ---- call engine: begin ----"
+_ENGINE_END = "// ---- call engine: end ----"
+_ENGINE_INCLUDE = "// ---- call engine: include ----"
+
+
+def assemble_widget(static_dir: Path = STATIC_DIR) -> str:
+    """widget.js with the call engine spliced in.  Sites embed one file; the engine's one
+    source is static/agent/call-engine.js, which the console imports as a module."""
+    engine_source = (static_dir / "agent" / "call-engine.js").read_text()
+    begin = engine_source.index(_ENGINE_BEGIN)
+    end = engine_source.index(_ENGINE_END) + len(_ENGINE_END)
+    widget = (static_dir / "widget" / "widget.js").read_text()
+    if _ENGINE_INCLUDE not in widget:
+        raise RuntimeError("widget.js has no call engine include marker")
+    return widget.replace(_ENGINE_INCLUDE, engine_source[begin:end], 1)
+
+
+async def widget_script(_request: Request) -> Response:
+    return Response(
+        _widget_cache(), media_type="text/javascript", headers={"Cache-Control": "public, max-age=300"}
+    )
+
+
+@functools.cache
+def _widget_cache() -> str:
+    return assemble_widget()
 
 
 def _page(file: str) -> Any:
@@ -182,8 +211,10 @@ def create_app(settings: Settings | None = None) -> Starlette:
     ]
     routes += [Route(path, _page("site/" + file)) for path, file in DEMO_PAGES.items()]
     routes += [Route(path, _page(file)) for path, file in APP_PAGES.items()]
+    # The widget, assembled (before the static mount, which would serve the source).
+    routes.append(Route("/widget.js", widget_script))
+    routes.append(Route("/static/widget/widget.js", widget_script))
     routes.append(Mount("/static", StaticFiles(directory=STATIC_DIR, check_dir=False), name="static"))
-    routes.append(Route("/widget.js", _page("widget/widget.js")))
 
     app = Starlette(
         routes=routes,

@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import base64
 import re
-import textwrap
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -564,14 +563,18 @@ def test_a_blocked_microphone_is_explained(tmp_path: Path, playwright: Any) -> N
             agent_b.close()
 
 
-def test_the_widget_and_the_console_run_the_same_call_engine() -> None:
-    """The widget must stay one embeddable file, so it carries its own copy of the call
-    engine; it must be the console's, line for line."""
-    marker = re.compile(r"// ---- call engine: begin ----\n(.*?)// ---- call engine: end ----", re.S)
+def test_the_widget_is_served_with_the_consoles_call_engine(tmp_path: Path) -> None:
+    """Sites embed one file: /widget.js is widget.js with the console's call engine
+    spliced in, so the two always run the same engine."""
+    import httpx
 
-    def engine(path: Path) -> str:
-        found = marker.search(path.read_text())
-        assert found, f"no call engine in {path}"
-        return textwrap.dedent(found.group(1))
-
-    assert engine(STATIC / "widget" / "widget.js") == engine(STATIC / "agent" / "call-engine.js")
+    engine = (STATIC / "agent" / "call-engine.js").read_text()
+    section = engine[
+        engine.index("// ---- call engine: begin ----") : engine.index("// ---- call engine: end ----")
+    ]
+    with live_server(tmp_path) as server:
+        for path in ("/widget.js", "/static/widget/widget.js"):
+            served = httpx.get(server.base_url + path).text
+            assert section in served
+            assert "// ---- call engine: include ----" not in served
+            assert "class CallEngine" in served and "export {" not in served

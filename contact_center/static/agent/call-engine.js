@@ -1,8 +1,8 @@
 /*
- * Voice and video calls in the agent console: the WebRTC side of docs/protocol.md
- * ("Calls").  The section between the two "call engine" markers is the same text as
- * the one inside static/widget/widget.js (the widget must stay one file that any site
- * can embed; tests/browser/test_call_browser.py checks that the two copies agree).
+ * Voice and video calls, the WebRTC side of docs/protocol.md ("Calls"), for the agent
+ * console (imported as a module) and the widget: the server splices the section between
+ * the two "call engine" markers into widget.js where it serves /widget.js, so the widget
+ * stays one file that any site can embed and the engine has one source.
  */
 
 // ---- call engine: begin ----
