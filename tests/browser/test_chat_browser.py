@@ -168,6 +168,9 @@ def test_visitor_and_agent_chat_in_the_browser(tmp_path: Path, chromium: Any) ->
         expect(panel.locator(".msg.theirs").last).to_contain_text("reserved one in M")
         expect(panel.locator(".msg.mine").last.locator(".receipt")).to_have_text("Read")
         expect(messages.locator(".msg.mine").last).to_contain_text("Seen")
+        # The shop's own scripts can learn the visitor id (to report a purchase).
+        (only,) = server.api("GET", "/api/contacts", admin).json()["contacts"]
+        assert visitor.evaluate("window.ContactCenter.visitorId") == only["visitor_id"]
         # Beside the chat, the visitor's journey: this conversation on its path.
         expect(agent.locator(".journey-box .jp-is-current")).to_contain_text("This conversation")
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)

@@ -311,6 +311,15 @@
     state.token = data.token;
     state.visitorId = data.visitor_id;
     local.setItem(STORE_KEY + ".token", data.token);
+    announceVisitor();
+  }
+
+  // The page may need the visitor's id, e.g. to report a purchase to
+  // POST /api/journey/events so the journey shows what followed a contact:
+  // window.ContactCenter.visitorId, or the "contactcenter:visitor" event.
+  function announceVisitor() {
+    window.ContactCenter = Object.freeze({ visitorId: state.visitorId });
+    window.dispatchEvent(new CustomEvent("contactcenter:visitor", { detail: { visitorId: state.visitorId } }));
   }
 
   async function loadConfig() {
