@@ -10,10 +10,10 @@
  * links built from visitor URLs are http(s) only.
  */
 
+import { $, clearSession, createApi, fmtClock, h, loadSession, saveSession, showLogin, signIn } from "/static/common/staff.js";
 import { CallEngine, callsSupported, claimDeviceId } from "./call-engine.js";
 
-const TOKEN_KEY = "nwcc.agent.token";
-const USER_KEY = "nwcc.agent.user";
+const SESSION_KEY = "nwcc.agent"; // sessionStorage: nwcc.agent.token, nwcc.agent.user
 const CONVERSATION_TYPES = new Set([
   "chat.message",
   "contact.joined",
@@ -84,28 +84,6 @@ const AWAY_REASONS = {
 
 // ------------------------------------------------------------------ helpers
 
-const $ = (id) => document.getElementById(id);
-
-/** DOM builder: strings become text nodes, never markup. */
-function h(tag, props, ...children) {
-  const el = document.createElement(tag);
-  if (props) {
-    for (const [key, value] of Object.entries(props)) {
-      if (value === null || value === undefined || value === false) continue;
-      if (key === "class") el.className = value;
-      else if (key === "text") el.textContent = value;
-      else if (key.startsWith("on") && typeof value === "function") el.addEventListener(key.slice(2), value);
-      else if (key === "value" || key === "disabled" || key === "checked") el[key] = value;
-      else el.setAttribute(key, value === true ? "" : String(value));
-    }
-  }
-  for (const child of children.flat(Infinity)) {
-    if (child === null || child === undefined || child === false) continue;
-    el.append(child instanceof Node ? child : String(child));
-  }
-  return el;
-}
-
 /** Only http(s) URLs become links; anything else (javascript:, data:) stays text. */
 function safeHref(url) {
   if (!url) return null;
@@ -129,22 +107,15 @@ function newId(prefix) {
   return `${prefix}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}${idCounter}`;
 }
 
-function fmtClock(at) {
+/** Time of day of an epoch-seconds instant ("14:05"); "" for none. */
+function fmtTime(at) {
   return at ? new Date(at * 1000).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" }) : "";
 }
 
 function fmtDate(at) {
   if (!at) return "";
   const d = new Date(at * 1000);
-  return d.toLocaleDateString([], { day: "numeric", month: "short" }) + " " + fmtClock(at);
-}
-
-function fmtDuration(seconds) {
-  const s = Math.max(0, Math.floor(seconds));
-  const m = Math.floor(s / 60);
-  const hh = Math.floor(m / 60);
-  if (hh) return `${hh}:${String(m % 60).padStart(2, "0")}:${String(s % 60).padStart(2, "0")}`;
-  return `${m}:${String(s % 60).padStart(2, "0")}`;
+  return d.toLocaleDateString([], { day: "numeric", month: "short" }) + " " + fmtTime(at);
 }
 
 function initials(name) {
@@ -169,8 +140,7 @@ function stars(n) {
 // ------------------------------------------------------------------ state
 
 const state = {
-  token: sessionStorage.getItem(TOKEN_KEY) || "",
-  user: JSON.parse(sessionStorage.getItem(USER_KEY) || "null"),
+  ...loadSession(SESSION_KEY), // token, user
   ws: null,
   welcomed: false,
   attempt: 0,
@@ -246,58 +216,19 @@ function newChat(summary) {
 
 // ------------------------------------------------------------------ REST
 
-async function api(method, path, body) {
-  const headers = {};
-  if (state.token) headers.Authorization = `Bearer ${state.token}`;
-  if (body) headers["content-type"] = "application/json";
-  const response = await fetch(path, { method, headers, body: body ? JSON.stringify(body) : undefined });
-  if (response.status === 401 && path !== "/api/auth/login") {
-    signOut("Your session has expired. Please sign in again.");
-    throw new Error("unauthenticated");
-  }
-  const data = response.status === 204 ? null : await response.json().catch(() => null);
-  if (!response.ok) {
-    const message = (data && (data.message || (data.error && data.error.message))) || `${response.status}`;
-    const err = new Error(message);
-    err.status = response.status;
-    throw err;
-  }
-  return data;
-}
+const api = createApi({
+  token: () => state.token,
+  onExpired: () => signOut("Your session has expired. Please sign in again."),
+});
 
 // ------------------------------------------------------------------ sign in / out
 
-function showLogin(message) {
-  $("app").hidden = true;
-  $("login-view").hidden = false;
-  if (message) $("login-message").textContent = message;
-  $("login-username").focus();
-}
-
-$("login-form").addEventListener("submit", async (event) => {
-  event.preventDefault();
-  const username = $("login-username").value.trim();
-  const password = $("login-password").value;
-  const error = $("login-error");
-  error.textContent = "";
-  if (!username || !password) {
-    error.textContent = "Enter your username and password.";
-    return;
-  }
-  $("login-submit").disabled = true;
-  try {
-    const data = await api("POST", "/api/auth/login", { username, password });
-    state.token = data.token;
-    state.user = data.user;
-    sessionStorage.setItem(TOKEN_KEY, data.token);
-    sessionStorage.setItem(USER_KEY, JSON.stringify(data.user));
-    $("login-password").value = "";
+signIn($("login-form"), {
+  storageKey: SESSION_KEY,
+  onSignedIn: ({ token, user }) => {
+    Object.assign(state, { token, user });
     startConsole();
-  } catch (err) {
-    error.textContent = err.status === 401 ? "Wrong username or password." : "Could not sign in. Try again.";
-  } finally {
-    $("login-submit").disabled = false;
-  }
+  },
 });
 
 function signOut(message) {
@@ -313,8 +244,7 @@ function signOut(message) {
   state.ws = null;
   clearTimeout(state.reconnectTimer);
   clearInterval(state.pingTimer);
-  sessionStorage.removeItem(TOKEN_KEY);
-  sessionStorage.removeItem(USER_KEY);
+  clearSession(SESSION_KEY);
   state.token = "";
   state.user = null;
   state.chats.clear();
@@ -1244,7 +1174,7 @@ $("call-audio-btn").addEventListener("click", () => callVisitor("audio"));
 $("call-video-btn").addEventListener("click", () => callVisitor("video"));
 
 function fmtTimer(ms) {
-  return fmtDuration(ms / 1000);
+  return fmtClock(ms / 1000);
 }
 
 function callStatus(call) {
@@ -1426,7 +1356,7 @@ function historyCallsSection(list) {
       ...list.map((c) => {
         const quality = c.quality || {};
         const facts = [
-          c.talk_s ? `talked ${fmtDuration(c.talk_s)}` : "not answered",
+          c.talk_s ? `talked ${fmtClock(c.talk_s)}` : "not answered",
           c.ring_s !== null && c.ring_s !== undefined ? `rang ${Math.round(c.ring_s)} s` : "",
           typeof quality.mos_mean === "number" ? `MOS ${quality.mos_mean.toFixed(1)}` : "",
           c.reconnects ? `${c.reconnects} reconnect${c.reconnects > 1 ? "s" : ""}` : "",
@@ -1502,7 +1432,7 @@ function renderTopbar() {
 
 function tickWrapUp() {
   if (state.agentState !== "wrap_up") return;
-  const left = state.wrapUntil ? ` · ${fmtDuration(state.wrapUntil - serverNow())}` : "";
+  const left = state.wrapUntil ? ` · ${fmtClock(state.wrapUntil - serverNow())}` : "";
   $("state-text").textContent = `Wrap-up${left}`;
 }
 
@@ -1730,7 +1660,7 @@ function renderChatList() {
           h(
             "span",
             { class: "chat-item-body" },
-            h("span", { class: "chat-item-top" }, h("strong", { class: "ellipsis" }, chat.summary.name || "Visitor"), h("time", { class: "muted" }, last ? fmtClock(last.at) : "")),
+            h("span", { class: "chat-item-top" }, h("strong", { class: "ellipsis" }, chat.summary.name || "Visitor"), h("time", { class: "muted" }, last ? fmtTime(last.at) : "")),
             h(
               "span",
               { class: "chat-item-bottom" },
@@ -1834,7 +1764,7 @@ function renderQueue() {
             "div",
             { class: "waiting-top" },
             h("strong", { class: "ellipsis" }, w.name || "Visitor"),
-            h("span", { class: "wait-time", "data-enqueued": w.enqueued_at, title: "Waiting for" }, fmtDuration(serverNow() - w.enqueued_at)),
+            h("span", { class: "wait-time", "data-enqueued": w.enqueued_at, title: "Waiting for" }, fmtClock(serverNow() - w.enqueued_at)),
           ),
           h("div", { class: "waiting-meta" }, h("span", { class: "muted ellipsis" }, `#${w.position} · ${(conf && conf.name) || w.queue_id}`), stageBadge(w.stage || "unknown")),
         ),
@@ -1846,7 +1776,7 @@ function renderQueue() {
 
 function tickQueue() {
   for (const el of document.querySelectorAll(".wait-time[data-enqueued]")) {
-    el.textContent = fmtDuration(serverNow() - Number(el.dataset.enqueued));
+    el.textContent = fmtClock(serverNow() - Number(el.dataset.enqueued));
   }
 }
 
@@ -1953,7 +1883,7 @@ function renderChatEvents(chat) {
         "li",
         { class: "msg mine pending", "data-client-id": p.id },
         h("div", { class: "text" }, p.body),
-        h("div", { class: "meta" }, fmtClock(p.at), " · ", p.failed ? h("span", { class: "failed" }, "Not sent") : p.seq ? "Sent" : "Sending…"),
+        h("div", { class: "meta" }, fmtTime(p.at), " · ", p.failed ? h("span", { class: "failed" }, "Not sent") : p.seq ? "Sent" : "Sending…"),
       ),
     );
   }
@@ -1965,7 +1895,7 @@ function renderEvent(chat, ev) {
     const kind = ev.sender ? ev.sender.kind : "system";
     if (kind === "system") return h("li", { class: "event" }, ev.body);
     const mine = kind === "agent";
-    const meta = [fmtClock(ev.at)];
+    const meta = [fmtTime(ev.at)];
     if (mine) {
       const own = state.user && ev.sender.id === state.user.id;
       if (!own && ev.sender.name) meta.unshift(ev.sender.name + " · ");
@@ -1985,11 +1915,11 @@ function renderEvent(chat, ev) {
 function eventText(ev) {
   switch (ev.type) {
     case "contact.joined":
-      return `${ev.agent_name || "An agent"} joined · ${fmtClock(ev.at)}`;
+      return `${ev.agent_name || "An agent"} joined · ${fmtTime(ev.at)}`;
     case "contact.transferred":
-      return `Transferred${ev.to_agent ? ` to ${colleagueName(ev.to_agent)}` : ev.to_queue ? ` to ${queueName(ev.to_queue)}` : ""} · ${fmtClock(ev.at)}`;
+      return `Transferred${ev.to_agent ? ` to ${colleagueName(ev.to_agent)}` : ev.to_queue ? ` to ${queueName(ev.to_queue)}` : ""} · ${fmtTime(ev.at)}`;
     case "contact.ended":
-      return `${ev.by === "visitor" ? "Visitor" : ev.by === "agent" ? "Agent" : "System"} ended the chat · ${fmtClock(ev.at)}`;
+      return `${ev.by === "visitor" ? "Visitor" : ev.by === "agent" ? "Agent" : "System"} ended the chat · ${fmtTime(ev.at)}`;
     case "contact.rated":
       return `Visitor rated ${ev.rating}/5`;
     default:
@@ -2038,7 +1968,7 @@ function renderContext() {
   row("Journey stage", stageBadge(s.stage));
   row("Channel", s.channel);
   row("Queue", queueName(s.queue_id));
-  if (s.answered_at && s.enqueued_at) row("Waited", fmtDuration(s.answered_at - s.enqueued_at));
+  if (s.answered_at && s.enqueued_at) row("Waited", fmtClock(s.answered_at - s.enqueued_at));
   else if (s.enqueued_at) row("Started", fmtDate(s.enqueued_at));
 
   const page = [];
@@ -2153,7 +2083,7 @@ setInterval(() => {
   }
   try {
     state.user = await api("GET", "/api/me");
-    sessionStorage.setItem(USER_KEY, JSON.stringify(state.user));
+    saveSession(SESSION_KEY, state);
     startConsole();
   } catch (_e) {
     if (state.token) signOut("Please sign in.");

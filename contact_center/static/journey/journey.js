@@ -9,8 +9,9 @@
  * Charts are plain SVG drawn here; every text from the server goes in as textContent.
  */
 
-const TOKEN_KEY = "cc.supervisor.token";
-const USER_KEY = "cc.supervisor.user";
+import { $, SUPERVISOR_SIGN_IN, clearSession, createApi, downloadFile, fmtCount, h, loadSession, showLogin, signIn } from "/static/common/staff.js";
+
+const SESSION_KEY = SUPERVISOR_SIGN_IN.storageKey; // shared with the supervisor page
 const SVG = "http://www.w3.org/2000/svg";
 const STAGES = ["awareness", "consideration", "decision", "purchase", "retention"];
 const STAGE_LABELS = {
@@ -23,7 +24,7 @@ const STAGE_LABELS = {
 };
 const CHANNEL_LABELS = { web: "Web pages", chat: "Chat", voice: "Voice", video: "Video", offline: "Offline message", "*": "All channels" };
 const METRICS = {
-  volume: { label: "Volume", worse: "none", format: (v) => fmtInt(v) },
+  volume: { label: "Volume", worse: "none", format: (v) => fmtCount(v) },
   avg_wait_s: { label: "Average wait", worse: "high", format: (v) => fmtDuration(v) },
   abandonment_rate: { label: "Abandonment", worse: "high", format: (v) => fmtPct(v) },
   csat: { label: "CSAT (4-5 of 5)", worse: "low", format: (v) => fmtPct(v) },
@@ -36,11 +37,8 @@ const CSV_PATHS = {
   attribution: "/api/journey/attribution.csv",
 };
 
-const $ = (id) => document.getElementById(id);
-
 const state = {
-  token: sessionStorage.getItem(TOKEN_KEY) || "",
-  user: JSON.parse(sessionStorage.getItem(USER_KEY) || "null"),
+  ...loadSession(SESSION_KEY), // token, user
   metric: "volume",
   model: "linear",
   data: null,
@@ -48,17 +46,6 @@ const state = {
 };
 
 // ------------------------------------------------------------------ helpers
-
-/** DOM builder: strings become text nodes, never markup. */
-function h(tag, props, ...children) {
-  const el = document.createElement(tag);
-  applyProps(el, props);
-  for (const child of children.flat()) {
-    if (child === null || child === undefined || child === false) continue;
-    el.append(child instanceof Node ? child : document.createTextNode(String(child)));
-  }
-  return el;
-}
 
 function s(tag, attrs, ...children) {
   const el = document.createElementNS(SVG, tag);
@@ -70,20 +57,6 @@ function s(tag, attrs, ...children) {
   }
   for (const child of children.flat()) if (child) el.append(child);
   return el;
-}
-
-function applyProps(el, props) {
-  for (const [key, value] of Object.entries(props || {})) {
-    if (value === null || value === undefined || value === false) continue;
-    if (key === "class") el.className = value;
-    else if (key === "text") el.textContent = value;
-    else if (key.startsWith("on") && typeof value === "function") el.addEventListener(key.slice(2), value);
-    else el.setAttribute(key, value === true ? "" : String(value));
-  }
-}
-
-function fmtInt(v) {
-  return v === null || v === undefined ? "–" : Math.round(v).toLocaleString();
 }
 
 function fmtPct(v, digits = 0) {
@@ -136,74 +109,18 @@ function showError(text) {
 
 // ------------------------------------------------------------------ REST
 
-class HttpError extends Error {
-  constructor(status, body) {
-    super((body && body.message) || `HTTP ${status}`);
-    this.status = status;
-  }
-}
-
-async function api(method, path, body) {
-  const response = await fetch(path, {
-    method,
-    headers: {
-      ...(state.token ? { Authorization: `Bearer ${state.token}` } : {}),
-      ...(body ? { "content-type": "application/json" } : {}),
-    },
-    body: body ? JSON.stringify(body) : undefined,
-  });
-  if (response.status === 401 && state.token) {
-    signOut("Your session ended. Sign in again.");
-    throw new HttpError(401, null);
-  }
-  if (!response.ok) {
-    let detail = null;
-    try {
-      detail = await response.json();
-    } catch {
-      detail = null;
-    }
-    throw new HttpError(response.status, detail);
-  }
-  return response.status === 204 ? null : response.json();
-}
+const api = createApi({
+  token: () => state.token,
+  onExpired: () => signOut("Your session ended. Sign in again."),
+});
 
 // ------------------------------------------------------------------ sign in
-
-async function signIn(event) {
-  event.preventDefault();
-  $("login-error").textContent = "";
-  $("login-submit").disabled = true;
-  try {
-    const data = await api("POST", "/api/auth/login", {
-      username: $("login-username").value.trim(),
-      password: $("login-password").value,
-    });
-    if (!["supervisor", "admin"].includes(data.user.role)) {
-      $("login-error").textContent = "This page is for supervisors and administrators.";
-      return;
-    }
-    state.token = data.token;
-    state.user = data.user;
-    sessionStorage.setItem(TOKEN_KEY, data.token);
-    sessionStorage.setItem(USER_KEY, JSON.stringify(data.user));
-    $("login-password").value = "";
-    start();
-  } catch (error) {
-    $("login-error").textContent = error.status === 401 ? "Wrong username or password." : error.message;
-  } finally {
-    $("login-submit").disabled = false;
-  }
-}
 
 function signOut(message) {
   state.token = "";
   state.user = null;
-  sessionStorage.removeItem(TOKEN_KEY);
-  sessionStorage.removeItem(USER_KEY);
-  $("app").hidden = true;
-  $("login-view").hidden = false;
-  $("login-message").textContent = message || "For supervisors and administrators.";
+  clearSession(SESSION_KEY);
+  showLogin(message || "For supervisors and administrators.");
 }
 
 // ------------------------------------------------------------------ filters
@@ -273,7 +190,7 @@ async function loadFilterChoices() {
   ]);
   fillSelect(
     $("f-source"),
-    sources.sources.map((row) => [row.source, `${row.source} (${fmtInt(row.visitors)})`]),
+    sources.sources.map((row) => [row.source, `${row.source} (${fmtCount(row.visitors)})`]),
     state.pendingSource ?? $("f-source").value,
     "All sources",
   );
@@ -331,10 +248,10 @@ function renderKpis(funnel, grid, attribution) {
   const kpi = (label, value, note, cls) =>
     h("div", { class: `kpi${cls ? ` ${cls}` : ""}` }, h("div", { class: "label" }, label), h("div", { class: "value" }, value), h("div", { class: "note" }, note));
   box.append(
-    kpi("Visitors on the journey", fmtInt(first.reached), "with a touchpoint in a known stage"),
-    kpi("Reached purchase", fmtPct(purchase.reached / (first.reached || 1), 1), `${fmtInt(purchase.reached)} visitors`),
-    kpi("Conversions", fmtInt(attribution.conversions), `worth ${fmtMoney(attribution.value)}`),
-    kpi("Contacts", fmtInt(contacts), `chats, calls and offline messages from ${fmtInt(contactedVisitors(grid))} visitors`),
+    kpi("Visitors on the journey", fmtCount(first.reached), "with a touchpoint in a known stage"),
+    kpi("Reached purchase", fmtPct(purchase.reached / (first.reached || 1), 1), `${fmtCount(purchase.reached)} visitors`),
+    kpi("Conversions", fmtCount(attribution.conversions), `worth ${fmtMoney(attribution.value)}`),
+    kpi("Contacts", fmtCount(contacts), `chats, calls and offline messages from ${fmtCount(contactedVisitors(grid))} visitors`),
     worst
       ? kpi("Worst bottleneck", `${stageLabel(worst.stage)} × ${channelLabel(worst.channel)}`, worst.reasons[0], "alert")
       : kpi("Bottlenecks", "None", "no cell breaks a rule"),
@@ -367,26 +284,26 @@ function renderFunnel(funnel) {
       s("text", { x: 0, y: y + 19, class: "label", text: stageLabel(step.stage) }),
       s("rect", { x: labelW, y, width: w, height: rowH, rx: 4, class: "bar-soft" }),
       s("rect", { x: labelW, y, width: Math.min(inStage, w), height: rowH, rx: 4, class: "bar" }),
-      s("text", { x: labelW + w + 8, y: y + 13, class: "label", text: `${fmtInt(step.reached)} reached` }),
+      s("text", { x: labelW + w + 8, y: y + 13, class: "label", text: `${fmtCount(step.reached)} reached` }),
       s("text", {
         x: labelW + w + 8,
         y: y + 27,
         class: "muted-text",
-        text: `${fmtInt(step.visitors)} in stage · contact rate ${fmtPct(step.contact_rate, 1)}`,
+        text: `${fmtCount(step.visitors)} in stage · contact rate ${fmtPct(step.contact_rate, 1)}`,
       }),
     );
     if (i < steps.length - 1) {
       const mid = y + rowH + gapH / 2 + 4;
       const parts = [
         `↓ ${fmtPct(step.step_conversion, 1)} went on`,
-        `${fmtInt(step.dropped)} dropped off`,
+        `${fmtCount(step.dropped)} dropped off`,
         step.median_time_to_next_s !== null ? `median ${fmtDuration(step.median_time_to_next_s)} to ${stageLabel(steps[i + 1].stage).toLowerCase()}` : null,
       ].filter(Boolean);
       svg.append(s("text", { x: labelW + 6, y: mid, class: "muted-text", text: parts.join(" · ") }));
       const tip = [
         `${stageLabel(step.stage)} → ${stageLabel(steps[i + 1].stage)}`,
         `Step conversion ${fmtPct(step.step_conversion, 1)} (drop-off ${fmtPct(step.drop_off, 1)})`,
-        `Time to convert: median ${fmtDuration(step.median_time_to_next_s)}, mean ${fmtDuration(step.avg_time_to_next_s)} (${fmtInt(step.timed)} visitors timed)`,
+        `Time to convert: median ${fmtDuration(step.median_time_to_next_s)}, mean ${fmtDuration(step.avg_time_to_next_s)} (${fmtCount(step.timed)} visitors timed)`,
       ].join("\n");
       const hit = s("rect", { x: labelW, y: y + rowH, width: barMax, height: gapH, fill: "transparent" });
       tooltip(hit, tip);
@@ -397,9 +314,9 @@ function renderFunnel(funnel) {
       hitBar,
       [
         stageLabel(step.stage),
-        `Reached (this stage or later): ${fmtInt(step.reached)}`,
-        `With a touchpoint in this stage: ${fmtInt(step.visitors)}`,
-        `Reached for help here: ${fmtInt(step.contacted)} (${fmtPct(step.contact_rate, 1)})`,
+        `Reached (this stage or later): ${fmtCount(step.reached)}`,
+        `With a touchpoint in this stage: ${fmtCount(step.visitors)}`,
+        `Reached for help here: ${fmtCount(step.contacted)} (${fmtPct(step.contact_rate, 1)})`,
       ].join("\n"),
     );
     svg.append(hitBar);
@@ -423,7 +340,7 @@ function renderBottlenecks(grid) {
       h(
         "li",
         null,
-        h("div", { class: "title" }, `${stageLabel(b.stage)} × ${channelLabel(b.channel)}`, h("span", { class: "muted small" }, ` · ${fmtInt(b.volume)} contacts · score ${fmtNum(b.score)}`)),
+        h("div", { class: "title" }, `${stageLabel(b.stage)} × ${channelLabel(b.channel)}`, h("span", { class: "muted small" }, ` · ${fmtCount(b.volume)} contacts · score ${fmtNum(b.score)}`)),
         h("ul", { class: "small" }, b.reasons.map((reason) => h("li", null, reason))),
       ),
     );
@@ -508,7 +425,7 @@ function renderMap(grid) {
             y: y + 43,
             "text-anchor": "middle",
             class: "cell-note",
-            text: metric === "volume" ? `wait ${fmtDuration(cell.avg_wait_s)} · CSAT ${fmtPct(cell.csat)}` : `${fmtInt(cell.volume)} contacts`,
+            text: metric === "volume" ? `wait ${fmtDuration(cell.avg_wait_s)} · CSAT ${fmtPct(cell.csat)}` : `${fmtCount(cell.volume)} contacts`,
           }),
         );
         if (flag) {
@@ -533,11 +450,11 @@ function renderMap(grid) {
 function cellTip(stage, channel, cell, flag) {
   const lines = [
     `${stageLabel(stage)} × ${channelLabel(channel)}`,
-    `Contacts: ${fmtInt(cell.volume)} (${fmtInt(cell.visitors)} visitors, ${fmtInt(cell.queued)} queued)`,
+    `Contacts: ${fmtCount(cell.volume)} (${fmtCount(cell.visitors)} visitors, ${fmtCount(cell.queued)} queued)`,
     `Average wait: ${fmtDuration(cell.avg_wait_s)}`,
-    `Abandonment: ${fmtPct(cell.abandonment_rate, 1)} (${fmtInt(cell.abandoned)} left the queue)`,
-    `CSAT: ${fmtPct(cell.csat)} of ${fmtInt(cell.rated)} ratings`,
-    `Conversion after contact: ${fmtPct(cell.conversion_rate, 1)} (${fmtInt(cell.converted)})`,
+    `Abandonment: ${fmtPct(cell.abandonment_rate, 1)} (${fmtCount(cell.abandoned)} left the queue)`,
+    `CSAT: ${fmtPct(cell.csat)} of ${fmtCount(cell.rated)} ratings`,
+    `Conversion after contact: ${fmtPct(cell.conversion_rate, 1)} (${fmtCount(cell.converted)})`,
   ];
   if (flag) lines.push("", "Bottleneck:", ...flag.reasons.map((reason) => `• ${reason}`));
   return lines.join("\n");
@@ -556,9 +473,9 @@ function renderAttribution(attribution) {
   const model = state.model;
   const key = { first: "first_touch", last: "last_touch", linear: "linear" }[model];
   $("attribution-summary").textContent =
-    `${fmtInt(attribution.conversions)} conversions worth ${fmtMoney(attribution.value)} in the period; ` +
-    `touchpoints up to ${fmtInt(attribution.lookback_s / 86400)} days before each get credit` +
-    (attribution.unattributed ? ` (${fmtInt(attribution.unattributed)} had none).` : ".");
+    `${fmtCount(attribution.conversions)} conversions worth ${fmtMoney(attribution.value)} in the period; ` +
+    `touchpoints up to ${fmtCount(attribution.lookback_s / 86400)} days before each get credit` +
+    (attribution.unattributed ? ` (${fmtCount(attribution.unattributed)} had none).` : ".");
   const table = $("attribution");
   clear(table);
   const rows = [...attribution.rows].filter((row) => row[key] > 0).sort((a, b) => b[key] - a[key]);
@@ -588,7 +505,7 @@ function renderAttribution(attribution) {
   sources.append(h("thead", null, h("tr", null, h("th", null, "Source"), h("th", { class: "num" }, "Conversions"), h("th", { class: "num" }, "Value"))));
   const sbody = h("tbody");
   for (const row of attribution.sources) {
-    sbody.append(h("tr", null, h("td", null, row.source), h("td", { class: "num" }, fmtInt(row.conversions)), h("td", { class: "num" }, fmtMoney(row.value))));
+    sbody.append(h("tr", null, h("td", null, row.source), h("td", { class: "num" }, fmtCount(row.conversions)), h("td", { class: "num" }, fmtMoney(row.value))));
   }
   if (!attribution.sources.length) sbody.append(h("tr", null, h("td", { colspan: "3", class: "muted" }, "–")));
   sources.append(sbody);
@@ -614,14 +531,14 @@ function renderOrigins(origins) {
         "tr",
         null,
         h("td", null, stageLabel(stage)),
-        rows.map((row) => h("td", { class: "num" }, row ? fmtInt(row.contacts) : "–")),
-        h("td", { class: "num" }, fmtInt(sum("contacts"))),
-        h("td", { class: "small muted" }, `${fmtInt(sum("declared"))} / ${fmtInt(sum("rule"))} / ${fmtInt(sum("inferred"))}`),
+        rows.map((row) => h("td", { class: "num" }, row ? fmtCount(row.contacts) : "–")),
+        h("td", { class: "num" }, fmtCount(sum("contacts"))),
+        h("td", { class: "small muted" }, `${fmtCount(sum("declared"))} / ${fmtCount(sum("rule"))} / ${fmtCount(sum("inferred"))}`),
       ),
     );
   }
   table.append(body);
-  table.append(h("tfoot", null, h("tr", null, h("td", null, "Total"), channels.map((c) => h("td", { class: "num" }, fmtInt(origins.rows.filter((r) => r.channel === c).reduce((a, r) => a + r.contacts, 0)))), h("td", { class: "num" }, fmtInt(origins.total)), h("td"))));
+  table.append(h("tfoot", null, h("tr", null, h("td", null, "Total"), channels.map((c) => h("td", { class: "num" }, fmtCount(origins.rows.filter((r) => r.channel === c).reduce((a, r) => a + r.contacts, 0)))), h("td", { class: "num" }, fmtCount(origins.total)), h("td"))));
 }
 
 // ------------------------------------------------------------------ tooltips
@@ -646,15 +563,7 @@ function tooltip(el, text) {
 async function downloadCsv(kind) {
   const query = filterQuery();
   try {
-    const response = await fetch(`${CSV_PATHS[kind]}?${query}`, { headers: { Authorization: `Bearer ${state.token}` } });
-    if (!response.ok) throw new Error(`HTTP ${response.status}`);
-    const blob = await response.blob();
-    const url = URL.createObjectURL(blob);
-    const link = h("a", { href: url, download: `journey-${kind}-${$("f-from").value}-${$("f-to").value}.csv` });
-    document.body.append(link);
-    link.click();
-    link.remove();
-    setTimeout(() => URL.revokeObjectURL(url), 10000);
+    await downloadFile(`${CSV_PATHS[kind]}?${query}`, `journey-${kind}-${$("f-from").value}-${$("f-to").value}.csv`, state.token);
   } catch (error) {
     showError(`Could not export: ${error.message}`);
   }
@@ -793,7 +702,13 @@ async function start() {
 }
 
 function wire() {
-  $("login-form").addEventListener("submit", signIn);
+  signIn($("login-form"), {
+    ...SUPERVISOR_SIGN_IN,
+    onSignedIn: ({ token, user }) => {
+      Object.assign(state, { token, user });
+      start();
+    },
+  });
   $("logout").addEventListener("click", () => signOut());
   $("filters").addEventListener("submit", (event) => {
     event.preventDefault();

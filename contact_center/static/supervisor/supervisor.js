@@ -16,10 +16,10 @@
  * the page builds its DOM with createElement only.
  */
 
+import { $, SUPERVISOR_SIGN_IN, clearSession, createApi, downloadFile, fmtClock, fmtCount, h, loadSession, showLogin, signIn } from "/static/common/staff.js";
 import { barChart, lineChart, stackedBar } from "/static/supervisor/charts.js";
 
-const TOKEN_KEY = "cc.supervisor.token";
-const USER_KEY = "cc.supervisor.user";
+const SESSION_KEY = SUPERVISOR_SIGN_IN.storageKey; // shared with the journey page
 const STATES = ["available", "busy", "wrap_up", "away", "offline"];
 const STATE_LABELS = { available: "Available", busy: "Busy", wrap_up: "Wrap-up", away: "Away", offline: "Offline" };
 const STAGE_LABELS = {
@@ -30,32 +30,8 @@ const STAGE_LABELS = {
   retention: "Retention",
   unknown: "Unknown",
 };
-const $ = (id) => document.getElementById(id);
-
-// ------------------------------------------------------------------ DOM helpers
-
-function el(tag, props = {}, ...children) {
-  const n = document.createElement(tag);
-  for (const [key, value] of Object.entries(props)) {
-    if (value === null || value === undefined || value === false) continue;
-    if (key === "text") n.textContent = String(value);
-    else if (key === "className") n.className = value;
-    else if (key === "title") n.title = String(value);
-    else if (key.startsWith("on")) n.addEventListener(key.slice(2), value);
-    else n.setAttribute(key, value === true ? "" : String(value));
-  }
-  for (const child of children.flat()) {
-    if (child === null || child === undefined || child === false) continue;
-    n.append(child instanceof Node ? child : document.createTextNode(String(child)));
-  }
-  return n;
-}
 
 // ------------------------------------------------------------------ formatting
-
-function fmtCount(v) {
-  return v === null || v === undefined ? "–" : Math.round(v).toLocaleString();
-}
 
 function fmtSeconds(v) {
   if (v === null || v === undefined || !Number.isFinite(v)) return "–";
@@ -63,15 +39,6 @@ function fmtSeconds(v) {
   if (v < 10) return `${v.toFixed(1)} s`;
   if (v < 60) return `${Math.round(v)} s`;
   return fmtClock(v);
-}
-
-function fmtClock(v) {
-  if (v === null || v === undefined || !Number.isFinite(v)) return "–";
-  const s = Math.max(0, Math.floor(v));
-  const h = Math.floor(s / 3600);
-  const m = Math.floor((s % 3600) / 60);
-  const sec = String(s % 60).padStart(2, "0");
-  return h ? `${h}:${String(m).padStart(2, "0")}:${sec}` : `${m}:${sec}`;
 }
 
 function fmtPct(v) {
@@ -92,8 +59,7 @@ function fmtRaw(v) {
 // ------------------------------------------------------------------ state
 
 const state = {
-  token: sessionStorage.getItem(TOKEN_KEY) || "",
-  user: JSON.parse(sessionStorage.getItem(USER_KEY) || "null"),
+  ...loadSession(SESSION_KEY), // token, user
   ws: null,
   attempt: 0,
   reconnectTimer: null,
@@ -165,23 +131,10 @@ function elapsed() {
 
 // ------------------------------------------------------------------ REST
 
-async function api(method, path, body) {
-  const headers = {};
-  if (state.token) headers.Authorization = `Bearer ${state.token}`;
-  if (body) headers["content-type"] = "application/json";
-  const response = await fetch(path, { method, headers, body: body ? JSON.stringify(body) : undefined });
-  if (response.status === 401 && path !== "/api/auth/login") {
-    signOut("Your session has expired. Please sign in again.");
-    throw new Error("unauthenticated");
-  }
-  const data = response.status === 204 ? null : await response.json().catch(() => null);
-  if (!response.ok) {
-    const err = new Error((data && data.message) || `${response.status}`);
-    err.status = response.status;
-    throw err;
-  }
-  return data;
-}
+const api = createApi({
+  token: () => state.token,
+  onExpired: () => signOut("Your session has expired. Please sign in again."),
+});
 
 async function loadDirectory(force = false) {
   const now = performance.now();
@@ -199,41 +152,12 @@ async function loadDirectory(force = false) {
 
 // ------------------------------------------------------------------ sign in / out
 
-function showLogin(message) {
-  $("app").hidden = true;
-  $("login-view").hidden = false;
-  if (message) $("login-message").textContent = message;
-  $("login-username").focus();
-}
-
-$("login-form").addEventListener("submit", async (event) => {
-  event.preventDefault();
-  const username = $("login-username").value.trim();
-  const password = $("login-password").value;
-  const error = $("login-error");
-  error.textContent = "";
-  if (!username || !password) {
-    error.textContent = "Enter your username and password.";
-    return;
-  }
-  $("login-submit").disabled = true;
-  try {
-    const data = await api("POST", "/api/auth/login", { username, password });
-    if (data.user.role !== "supervisor" && data.user.role !== "admin") {
-      error.textContent = "This page is for supervisors and administrators.";
-      return;
-    }
-    state.token = data.token;
-    state.user = data.user;
-    sessionStorage.setItem(TOKEN_KEY, data.token);
-    sessionStorage.setItem(USER_KEY, JSON.stringify(data.user));
-    $("login-password").value = "";
+signIn($("login-form"), {
+  ...SUPERVISOR_SIGN_IN,
+  onSignedIn: ({ token, user }) => {
+    Object.assign(state, { token, user });
     start();
-  } catch (err) {
-    error.textContent = err.status === 401 ? "Wrong username or password." : "Could not sign in. Try again.";
-  } finally {
-    $("login-submit").disabled = false;
-  }
+  },
 });
 
 function signOut(message) {
@@ -249,8 +173,7 @@ function signOut(message) {
   clearTimeout(state.reconnectTimer);
   clearInterval(state.pingTimer);
   clearInterval(state.tickTimer);
-  sessionStorage.removeItem(TOKEN_KEY);
-  sessionStorage.removeItem(USER_KEY);
+  clearSession(SESSION_KEY);
   state.token = "";
   state.user = null;
   state.snapshot = null;
@@ -303,7 +226,7 @@ function connect() {
       return;
     }
     if (close.code === 4403) {
-      signOut("This page is for supervisors and administrators.");
+      signOut(SUPERVISOR_SIGN_IN.deniedMessage);
       return;
     }
     setLive("down");
@@ -417,13 +340,13 @@ function buildTiles() {
   const box = $("tiles");
   box.replaceChildren(
     ...TILES.map((tile) =>
-      el(
+      h(
         "div",
-        { className: "tile", id: `tile-${tile.key}` },
-        el("span", { className: "label", text: tile.label }),
-        el("span", { className: "value", text: "–" }),
-        tile.key === "agents" ? el("div", { className: "states" }) : null,
-        el("span", { className: "sub" }),
+        { class: "tile", id: `tile-${tile.key}` },
+        h("span", { class: "label", text: tile.label }),
+        h("span", { class: "value", text: "–" }),
+        tile.key === "agents" ? h("div", { class: "states" }) : null,
+        h("span", { class: "sub" }),
       ),
     ),
   );
@@ -504,7 +427,7 @@ function alertText(alert) {
 function renderAlerts(s) {
   $("alerts").replaceChildren(
     ...s.alerts.map((alert) =>
-      el("div", { className: `banner ${alert.severity}`, role: "alert", "data-code": alert.code }, el("span", { className: "badge", text: alert.severity }), el("span", { text: alertText(alert) })),
+      h("div", { class: `banner ${alert.severity}`, role: "alert", "data-code": alert.code }, h("span", { class: "badge", text: alert.severity }), h("span", { text: alertText(alert) })),
     ),
   );
 }
@@ -512,14 +435,14 @@ function renderAlerts(s) {
 // ------------------------------------------------------------------ queues and staffing
 
 function chip(kind, text) {
-  return el("span", { className: `chip ${kind}`, text });
+  return h("span", { class: `chip ${kind}`, text });
 }
 
 function renderQueues(s) {
   const ids = [...new Set([...Object.keys(s.by_queue), ...Object.keys(s.waiting), ...state.queues.keys()])].sort((a, b) => queueName(a).localeCompare(queueName(b)));
   const box = $("queues");
   if (!ids.length) {
-    box.replaceChildren(el("p", { className: "empty", text: "No queue yet." }));
+    box.replaceChildren(h("p", { class: "empty", text: "No queue yet." }));
     return;
   }
   const longWarn = state.rules.longest_wait_warning_s || 60;
@@ -527,22 +450,22 @@ function renderQueues(s) {
     ...ids.map((id) => {
       const row = s.by_queue[id] || {};
       const waiting = s.waiting[id] || { count: 0, shown: 0, contacts: [] };
-      const fig = (label, name) => el("span", { title: kpiTitle(name, row[name]) }, `${label} `, el("b", { text: fmtKpi(name, row[name]) }));
+      const fig = (label, name) => h("span", { title: kpiTitle(name, row[name]) }, `${label} `, h("b", { text: fmtKpi(name, row[name]) }));
       const longest = row.longest_wait_s ? row.longest_wait_s.value : null;
-      const longestNode = el("b", { text: fmtClock(longest) });
+      const longestNode = h("b", { text: fmtClock(longest) });
       if (longest !== null) longestNode.dataset.clock = String(longest);
-      return el(
+      return h(
         "div",
-        { className: "queue", "data-queue": id },
-        el(
+        { class: "queue", "data-queue": id },
+        h(
           "div",
-          { className: "queue-head" },
-          el("strong", { text: queueName(id) }),
-          el(
+          { class: "queue-head" },
+          h("strong", { text: queueName(id) }),
+          h(
             "div",
-            { className: "queue-figures" },
-            el("span", { title: kpiTitle("contacts_waiting", row.contacts_waiting) }, "waiting ", el("b", { className: "q-waiting", text: fmtCount(waiting.count) })),
-            el("span", { title: kpiTitle("longest_wait_s", row.longest_wait_s) }, "longest ", longestNode),
+            { class: "queue-figures" },
+            h("span", { title: kpiTitle("contacts_waiting", row.contacts_waiting) }, "waiting ", h("b", { class: "q-waiting", text: fmtCount(waiting.count) })),
+            h("span", { title: kpiTitle("longest_wait_s", row.longest_wait_s) }, "longest ", longestNode),
             fig("SL", "service_level"),
             fig("ASA", "asa_s"),
             fig("answered", "answered"),
@@ -550,24 +473,24 @@ function renderQueues(s) {
           ),
         ),
         waiting.contacts.length
-          ? el(
+          ? h(
               "ol",
-              { className: "waiting", "aria-label": `Waiting in ${queueName(id)}` },
+              { class: "waiting", "aria-label": `Waiting in ${queueName(id)}` },
               waiting.contacts.map((c) => {
-                const clock = el("span", { className: `wait${c.wait_s > longWarn ? " long" : ""}`, title: "now - enqueued_at", "data-clock": String(c.wait_s), text: fmtClock(c.wait_s) });
-                return el(
+                const clock = h("span", { class: `wait${c.wait_s > longWarn ? " long" : ""}`, title: "now - enqueued_at", "data-clock": String(c.wait_s), text: fmtClock(c.wait_s) });
+                return h(
                   "li",
                   { "data-contact": c.contact_id },
                   clock,
-                  el("span", { className: "who", text: `#${c.contact_id.slice(0, 8)}` }),
+                  h("span", { class: "who", text: `#${c.contact_id.slice(0, 8)}` }),
                   chip("stage", STAGE_LABELS[c.stage] || c.stage),
                   chip("channel", c.channel),
-                  el("button", { type: "button", className: "btn ghost small", text: "Reassign", onclick: () => openReassign(id, c) }),
+                  h("button", { type: "button", class: "btn ghost small", text: "Reassign", onclick: () => openReassign(id, c) }),
                 );
               }),
             )
           : null,
-        waiting.count > waiting.shown ? el("p", { className: "muted small", text: `showing the ${waiting.shown} longest of ${waiting.count} waiting` }) : null,
+        waiting.count > waiting.shown ? h("p", { class: "muted small", text: `showing the ${waiting.shown} longest of ${waiting.count} waiting` }) : null,
       );
     }),
   );
@@ -577,44 +500,44 @@ function renderStaffing(s) {
   const table = $("staffing");
   const ids = Object.keys(s.staffing).sort((a, b) => queueName(a).localeCompare(queueName(b)));
   $("staffing-formula").title = state.staffingFormula;
-  const head = el(
+  const head = h(
     "thead",
     {},
-    el(
+    h(
       "tr",
       {},
-      el("th", { text: "Queue" }),
-      el("th", { text: "Arrivals", title: "contacts queued in the window (30 min, or since start-up)" }),
-      el("th", { text: "AHT", title: formulaOf("aht_s") }),
-      el("th", { text: "Load", title: "A = arrival rate × AHT (Erlangs)" }),
-      el("th", { text: "Needed", title: state.staffingFormula }),
-      el("th", { text: "Staffed", title: "agents available, busy or in wrap-up serving the queue" }),
-      el("th", { text: "Available" }),
-      el("th", { text: "SL forecast", title: "1 - P(wait) × exp(-(N - A) × T / AHT) with N = agents staffed" }),
+      h("th", { text: "Queue" }),
+      h("th", { text: "Arrivals", title: "contacts queued in the window (30 min, or since start-up)" }),
+      h("th", { text: "AHT", title: formulaOf("aht_s") }),
+      h("th", { text: "Load", title: "A = arrival rate × AHT (Erlangs)" }),
+      h("th", { text: "Needed", title: state.staffingFormula }),
+      h("th", { text: "Staffed", title: "agents available, busy or in wrap-up serving the queue" }),
+      h("th", { text: "Available" }),
+      h("th", { text: "SL forecast", title: "1 - P(wait) × exp(-(N - A) × T / AHT) with N = agents staffed" }),
     ),
   );
-  const body = el(
+  const body = h(
     "tbody",
     {},
     ids.map((id) => {
       const r = s.staffing[id];
       const short = r.agents_needed > r.agents_staffed;
-      return el(
+      return h(
         "tr",
         { "data-queue": id },
-        el("td", { text: queueName(id) }),
-        el("td", { text: fmtCount(r.arrivals) }),
-        el("td", { text: fmtSeconds(r.aht_s), title: r.aht_source === "default" ? "no contact handled yet: default AHT" : "observed today" }),
-        el("td", { text: r.load_erlangs.toFixed(2) }),
-        el("td", { className: short ? "bad" : "", text: fmtCount(r.agents_needed), title: `${r.formula}\nT = ${r.sl_target_s} s, target ${fmtPct(r.target_level)}` }),
-        el("td", { text: fmtCount(r.agents_staffed) }),
-        el("td", { text: fmtCount(r.agents_available) }),
-        el("td", { text: fmtPct(r.predicted_service_level) }),
+        h("td", { text: queueName(id) }),
+        h("td", { text: fmtCount(r.arrivals) }),
+        h("td", { text: fmtSeconds(r.aht_s), title: r.aht_source === "default" ? "no contact handled yet: default AHT" : "observed today" }),
+        h("td", { text: r.load_erlangs.toFixed(2) }),
+        h("td", { class: short ? "bad" : "", text: fmtCount(r.agents_needed), title: `${r.formula}\nT = ${r.sl_target_s} s, target ${fmtPct(r.target_level)}` }),
+        h("td", { text: fmtCount(r.agents_staffed) }),
+        h("td", { text: fmtCount(r.agents_available) }),
+        h("td", { text: fmtPct(r.predicted_service_level) }),
       );
     }),
   );
   table.replaceChildren(head, body);
-  if (!ids.length) table.replaceChildren(el("caption", { className: "empty", text: "Staffing appears once contacts arrive." }));
+  if (!ids.length) table.replaceChildren(h("caption", { class: "empty", text: "Staffing appears once contacts arrive." }));
 }
 
 // ------------------------------------------------------------------ agents
@@ -635,58 +558,58 @@ function renderAgents(s) {
   const order = (id) => STATES.indexOf((s.agents[id] || {}).state || "offline");
   ids.sort((a, b) => order(a) - order(b) || agentName(a).localeCompare(agentName(b)));
   const missedLimit = state.rules.missed_offers_in_a_row || 3;
-  const head = el(
+  const head = h(
     "thead",
     {},
-    el(
+    h(
       "tr",
       {},
-      el("th", { text: "Agent" }),
-      el("th", { className: "left", text: "State" }),
-      el("th", { text: "In state", title: "now - time of the last state change" }),
-      el("th", { text: "Active", title: "contacts held now / chat slots" }),
-      AGENT_COLUMNS.map(([key, label]) => el("th", { text: label, title: key === "offers" ? "offers accepted / declined / expired" : formulaOf(key) })),
-      el("th", { className: "left", text: "Actions" }),
+      h("th", { text: "Agent" }),
+      h("th", { class: "left", text: "State" }),
+      h("th", { text: "In state", title: "now - time of the last state change" }),
+      h("th", { text: "Active", title: "contacts held now / chat slots" }),
+      AGENT_COLUMNS.map(([key, label]) => h("th", { text: label, title: key === "offers" ? "offers accepted / declined / expired" : formulaOf(key) })),
+      h("th", { class: "left", text: "Actions" }),
     ),
   );
-  const body = el(
+  const body = h(
     "tbody",
     {},
     ids.map((id) => {
       const live = s.agents[id] || { state: null, time_in_state_s: null, active: 0, slots: 0, missed_offers_in_a_row: 0 };
       const kpis = state.byAgent[id] || {};
       const stateName = live.state || "offline";
-      const inState = el("td", { className: "num", text: fmtClock(live.time_in_state_s) });
+      const inState = h("td", { class: "num", text: fmtClock(live.time_in_state_s) });
       if (live.time_in_state_s !== null && live.time_in_state_s !== undefined) inState.dataset.clock = String(live.time_in_state_s);
       const cells = AGENT_COLUMNS.map(([key]) => {
         if (key === "offers") {
           const missed = live.missed_offers_in_a_row >= missedLimit;
-          return el("td", {
-            className: missed ? "bad" : "",
+          return h("td", {
+            class: missed ? "bad" : "",
             text: `${fmtCount((kpis.offers_accepted || {}).value)} / ${fmtCount((kpis.offers_declined || {}).value)} / ${fmtCount((kpis.offers_expired || {}).value)}`,
             title: missed ? `${live.missed_offers_in_a_row} offers in a row expired` : "accepted / declined / expired",
           });
         }
-        return el("td", { text: fmtKpi(key, kpis[key]), title: kpiTitle(key, kpis[key]) });
+        return h("td", { text: fmtKpi(key, kpis[key]), title: kpiTitle(key, kpis[key]) });
       });
-      const select = el(
+      const select = h(
         "select",
-        { className: "mini", "aria-label": `Set ${agentName(id)}'s status` },
-        el("option", { value: "", text: "Set status…" }),
-        el("option", { value: "available", text: "Available" }),
-        el("option", { value: "away", text: "Away" }),
-        el("option", { value: "offline", text: "Sign out" }),
+        { class: "mini", "aria-label": `Set ${agentName(id)}'s status` },
+        h("option", { value: "", text: "Set status…" }),
+        h("option", { value: "available", text: "Available" }),
+        h("option", { value: "away", text: "Away" }),
+        h("option", { value: "offline", text: "Sign out" }),
       );
       select.addEventListener("change", () => setAgentStatus(id, select));
-      return el(
+      return h(
         "tr",
         { "data-agent": id },
-        el("td", { text: agentName(id) }),
-        el("td", { className: "left" }, el("span", { className: `chip state st-${stateName}`, text: STATE_LABELS[stateName] || stateName })),
+        h("td", { text: agentName(id) }),
+        h("td", { class: "left" }, h("span", { class: `chip state st-${stateName}`, text: STATE_LABELS[stateName] || stateName })),
         inState,
-        el("td", { text: `${live.active} / ${live.slots}` }),
+        h("td", { text: `${live.active} / ${live.slots}` }),
         cells,
-        el("td", { className: "left" }, select, " ", el("button", { type: "button", className: "btn ghost small", text: "Watch", disabled: live.active ? false : true, onclick: () => openWatch(id) })),
+        h("td", { class: "left" }, select, " ", h("button", { type: "button", class: "btn ghost small", text: "Watch", disabled: live.active ? false : true, onclick: () => openWatch(id) })),
       );
     }),
   );
@@ -715,27 +638,27 @@ function renderGrid(s) {
   const grid = s.stage_x_channel;
   const table = $("journey-grid");
   if (!grid.channels.length) {
-    table.replaceChildren(el("caption", { className: "empty", text: "No contact today yet." }));
+    table.replaceChildren(h("caption", { class: "empty", text: "No contact today yet." }));
     return;
   }
   const max = Math.max(1, ...grid.stages.flatMap((st) => grid.channels.map((ch) => grid.cells[st][ch].queued)));
   table.replaceChildren(
-    el("thead", {}, el("tr", {}, el("th", { text: "Stage" }), grid.channels.map((ch) => el("th", { text: ch })))),
-    el(
+    h("thead", {}, h("tr", {}, h("th", { text: "Stage" }), grid.channels.map((ch) => h("th", { text: ch })))),
+    h(
       "tbody",
       {},
       grid.stages.map((st) =>
-        el(
+        h(
           "tr",
           { "data-stage": st },
-          el("td", { text: STAGE_LABELS[st] || st }),
+          h("td", { text: STAGE_LABELS[st] || st }),
           grid.channels.map((ch) => {
             const c = grid.cells[st][ch];
             const abandonRate = c.queued ? c.abandoned / c.queued : 0;
             const hot = c.queued >= 3 && abandonRate >= 0.25;
             const heat = c.queued ? Math.min(3, 1 + Math.floor((c.queued / max) * 3)) : 0;
-            return el("td", {
-              className: hot ? "hot" : heat ? `heat-${heat}` : "",
+            return h("td", {
+              class: hot ? "hot" : heat ? `heat-${heat}` : "",
               text: c.waiting ? `${c.queued} (${c.waiting})` : String(c.queued),
               title: `${STAGE_LABELS[st] || st} × ${ch}\nqueued ${c.queued} · answered ${c.answered} · abandoned ${c.abandoned} · waiting now ${c.waiting}`,
             });
@@ -750,36 +673,36 @@ function renderCalls(s) {
   const q = s.call_quality;
   const mos = s.totals.mean_mos;
   $("calls").replaceChildren(
-    el(
+    h(
       "div",
-      { className: "calls-figures" },
-      el("div", {}, el("b", { text: fmtCount(q.live_calls) }), el("span", { className: "muted small", text: "live calls" })),
-      el("div", { title: "calls whose latest quality sample warns" }, el("b", { text: fmtCount(q.with_warnings) }), el("span", { className: "muted small", text: "with warnings" })),
-      el("div", { title: kpiTitle("mean_mos", mos) }, el("b", { text: fmtMos(mos ? mos.value : null) }), el("span", { className: "muted small", text: "mean MOS today" })),
-      el("div", { title: kpiTitle("quality_warnings", s.totals.quality_warnings) }, el("b", { text: fmtCount(s.totals.quality_warnings ? s.totals.quality_warnings.value : 0) }), el("span", { className: "muted small", text: "warnings today" })),
+      { class: "calls-figures" },
+      h("div", {}, h("b", { text: fmtCount(q.live_calls) }), h("span", { class: "muted small", text: "live calls" })),
+      h("div", { title: "calls whose latest quality sample warns" }, h("b", { text: fmtCount(q.with_warnings) }), h("span", { class: "muted small", text: "with warnings" })),
+      h("div", { title: kpiTitle("mean_mos", mos) }, h("b", { text: fmtMos(mos ? mos.value : null) }), h("span", { class: "muted small", text: "mean MOS today" })),
+      h("div", { title: kpiTitle("quality_warnings", s.totals.quality_warnings) }, h("b", { text: fmtCount(s.totals.quality_warnings ? s.totals.quality_warnings.value : 0) }), h("span", { class: "muted small", text: "warnings today" })),
     ),
     q.calls.length
-      ? el(
+      ? h(
           "table",
-          { className: "data" },
-          el("thead", {}, el("tr", {}, el("th", { text: "Call" }), el("th", { className: "left", text: "Agent" }), el("th", { text: "Latest MOS" }), el("th", { text: "Mean MOS" }), el("th", { className: "left", text: "Warning" }))),
-          el(
+          { class: "data" },
+          h("thead", {}, h("tr", {}, h("th", { text: "Call" }), h("th", { class: "left", text: "Agent" }), h("th", { text: "Latest MOS" }), h("th", { text: "Mean MOS" }), h("th", { class: "left", text: "Warning" }))),
+          h(
             "tbody",
             {},
             q.calls.map((c) =>
-              el(
+              h(
                 "tr",
                 {},
-                el("td", { text: `${c.channel} #${c.call_id.slice(0, 6)}` }),
-                el("td", { className: "left", text: c.agent ? agentName(c.agent) : "–" }),
-                el("td", { className: c.latest_mos < 3.5 ? "bad" : "", text: fmtMos(c.latest_mos) }),
-                el("td", { text: fmtMos(c.mean_mos) }),
-                el("td", { className: `left${c.warning ? " warn" : ""}`, text: c.warning || "ok" }),
+                h("td", { text: `${c.channel} #${c.call_id.slice(0, 6)}` }),
+                h("td", { class: "left", text: c.agent ? agentName(c.agent) : "–" }),
+                h("td", { class: c.latest_mos < 3.5 ? "bad" : "", text: fmtMos(c.latest_mos) }),
+                h("td", { text: fmtMos(c.mean_mos) }),
+                h("td", { class: `left${c.warning ? " warn" : ""}`, text: c.warning || "ok" }),
               ),
             ),
           ),
         )
-      : el("p", { className: "empty", text: "No live call." }),
+      : h("p", { class: "empty", text: "No live call." }),
   );
 }
 
@@ -809,16 +732,16 @@ function renderCut(s) {
   const rows = s[cut] || {};
   const keys = Object.keys(rows);
   $("cut-table").replaceChildren(
-    el("thead", {}, el("tr", {}, el("th", { text: cut.slice(3) }), CUT_COLUMNS.map(([key, label]) => el("th", { text: label, title: formulaOf(key) })))),
-    el(
+    h("thead", {}, h("tr", {}, h("th", { text: cut.slice(3) }), CUT_COLUMNS.map(([key, label]) => h("th", { text: label, title: formulaOf(key) })))),
+    h(
       "tbody",
       {},
       keys.map((key) =>
-        el(
+        h(
           "tr",
           { "data-key": key },
-          el("td", { text: cutLabel(cut, key) }),
-          CUT_COLUMNS.map(([name]) => el("td", { text: fmtKpi(name, rows[key][name]), title: kpiTitle(name, rows[key][name]) })),
+          h("td", { text: cutLabel(cut, key) }),
+          CUT_COLUMNS.map(([name]) => h("td", { text: fmtKpi(name, rows[key][name]), title: kpiTitle(name, rows[key][name]) })),
         ),
       ),
     ),
@@ -857,25 +780,25 @@ async function openWatch(agentId) {
   $("watch-title").textContent = `Live chats of ${agentName(agentId)}`;
   $("watch-sub").textContent = "Read-only: the visitor and the agent do not see you.";
   const list = $("watch-list");
-  list.replaceChildren(el("li", { className: "muted", text: "Loading…" }));
+  list.replaceChildren(h("li", { class: "muted", text: "Loading…" }));
   try {
     const data = await api("GET", `/api/contacts?status=active&agent_id=${encodeURIComponent(agentId)}&limit=50`);
     const contacts = data.contacts;
     list.replaceChildren(
       ...(contacts.length
         ? contacts.map((c) =>
-            el(
+            h(
               "li",
-              { "data-contact": c.id, className: c.id === state.watching ? "current" : "" },
-              el("span", { text: `${c.name || "Visitor"} · ${queueName(c.queue_id)} · ${STAGE_LABELS[c.stage] || c.stage}` }),
-              el("button", { type: "button", className: "btn ghost small", text: "Watch", onclick: () => watch(c.id) }),
+              { "data-contact": c.id, class: c.id === state.watching ? "current" : "" },
+              h("span", { text: `${c.name || "Visitor"} · ${queueName(c.queue_id)} · ${STAGE_LABELS[c.stage] || c.stage}` }),
+              h("button", { type: "button", class: "btn ghost small", text: "Watch", onclick: () => watch(c.id) }),
             ),
           )
-        : [el("li", { className: "muted", text: "No live chat right now." })]),
+        : [h("li", { class: "muted", text: "No live chat right now." })]),
     );
     if (contacts.length && !contacts.some((c) => c.id === state.watching)) watch(contacts[0].id);
   } catch (err) {
-    list.replaceChildren(el("li", { className: "muted", text: `Could not load the chats: ${err.message}` }));
+    list.replaceChildren(h("li", { class: "muted", text: `Could not load the chats: ${err.message}` }));
   }
 }
 
@@ -895,7 +818,7 @@ function onConversationEvent(event) {
   let item;
   if (event.type === "chat.message") {
     const who = event.sender.kind === "agent" ? event.sender.name || "Agent" : event.sender.kind === "visitor" ? event.sender.name || "Visitor" : "System";
-    item = el("li", { className: event.sender.kind }, el("span", { className: "meta", text: `${who} · ${time}` }), el("span", { text: event.body }));
+    item = h("li", { class: event.sender.kind }, h("span", { class: "meta", text: `${who} · ${time}` }), h("span", { text: event.body }));
   } else {
     const text = {
       "contact.joined": `${event.agent_name || "An agent"} joined`,
@@ -903,7 +826,7 @@ function onConversationEvent(event) {
       "contact.ended": `Ended by ${event.by || "someone"}`,
       "contact.rated": `Rated ${event.rating}/5`,
     }[event.type];
-    item = el("li", { className: "system", text: `${text} · ${time}` });
+    item = h("li", { class: "system", text: `${text} · ${time}` });
   }
   const list = $("transcript");
   const items = [...list.children];
@@ -928,9 +851,9 @@ function openReassign(queueId, contact) {
   state.reassigning = contact.contact_id;
   $("reassign-who").textContent = `#${contact.contact_id.slice(0, 8)} · waiting ${fmtClock(contact.wait_s + elapsed())} in ${queueName(queueId)} · ${STAGE_LABELS[contact.stage] || contact.stage} · ${contact.channel}`;
   const queues = [...state.queues.values()].sort((a, b) => (a.name || a.id).localeCompare(b.name || b.id));
-  $("reassign-queue").replaceChildren(...queues.map((q) => el("option", { value: q.id, text: q.name || q.id, selected: q.id === queueId })));
+  $("reassign-queue").replaceChildren(...queues.map((q) => h("option", { value: q.id, text: q.name || q.id, selected: q.id === queueId })));
   const agents = [...state.agents.values()].filter((a) => !a.disabled).sort((a, b) => (a.display_name || a.username).localeCompare(b.display_name || b.username));
-  $("reassign-agent").replaceChildren(el("option", { value: "", text: "Anyone in the queue" }), ...agents.map((a) => el("option", { value: a.id, text: `${a.display_name || a.username} (${STATE_LABELS[(state.snapshot && state.snapshot.agents[a.id] || {}).state] || "not signed in"})` })));
+  $("reassign-agent").replaceChildren(h("option", { value: "", text: "Anyone in the queue" }), ...agents.map((a) => h("option", { value: a.id, text: `${a.display_name || a.username} (${STATE_LABELS[(state.snapshot && state.snapshot.agents[a.id] || {}).state] || "not signed in"})` })));
   $("reassign-note").value = "";
   $("reassign-error").textContent = "";
   $("reassign-dialog").showModal();
@@ -1065,7 +988,7 @@ function renderReport() {
     ["First response", fmtSeconds(totals.first_response_median_s), `${formulaOf("first_response_median_s")}\np90 ${fmtSeconds(totals.first_response_p90_s)}`],
     ["CSAT", fmtPct(totals.csat), `${formulaOf("csat")}\n${totals.ratings} ratings`],
   ];
-  $("report-tiles").replaceChildren(...tiles.map(([label, value, title]) => el("div", { className: "tile", title }, el("span", { className: "label", text: label }), el("span", { className: "value", text: value }))));
+  $("report-tiles").replaceChildren(...tiles.map(([label, value, title]) => h("div", { class: "tile", title }, h("span", { class: "label", text: label }), h("span", { class: "value", text: value }))));
   lineChart($("chart-volume"), {
     labels,
     series: [
@@ -1112,13 +1035,13 @@ function renderReport() {
   const columns = ["queued", "answered", "abandoned", "short_abandons", "asa_s", "service_level", "abandonment_rate", "aht_s", "first_response_median_s", "csat"];
   const fmt = (name, v) => (name.endsWith("_s") ? fmtSeconds(v) : ["service_level", "abandonment_rate", "csat"].includes(name) ? fmtPct(v) : fmtCount(v));
   $("report-table").replaceChildren(
-    el("thead", {}, el("tr", {}, el("th", { text: "Interval" }), by ? el("th", { className: "left", text: by }) : null, columns.map((c) => el("th", { text: c.replace(/_s$/, "").replaceAll("_", " "), title: formulaOf(c) })))),
-    el(
+    h("thead", {}, h("tr", {}, h("th", { text: "Interval" }), by ? h("th", { class: "left", text: by }) : null, columns.map((c) => h("th", { text: c.replace(/_s$/, "").replaceAll("_", " "), title: formulaOf(c) })))),
+    h(
       "tbody",
       {},
       rows
         .filter((r) => by || r.queued || rows.length <= 96)
-        .map((r) => el("tr", {}, el("td", { text: intervalLabel(r.interval_start, interval, multiDay) }), by ? el("td", { className: "left", text: keyLabel(by, r.key) }) : null, columns.map((c) => el("td", { text: fmt(c, r[c]) })))),
+        .map((r) => h("tr", {}, h("td", { text: intervalLabel(r.interval_start, interval, multiDay) }), by ? h("td", { class: "left", text: keyLabel(by, r.key) }) : null, columns.map((c) => h("td", { text: fmt(c, r[c]) })))),
     ),
   );
   $("report-note").textContent = `${series.contacts} contacts · ${series.start.slice(0, 16)} to ${series.end.slice(0, 16)} (${series.tz})`;
@@ -1134,15 +1057,8 @@ $("report-csv").addEventListener("click", async () => {
   const error = $("report-error");
   error.textContent = "";
   try {
-    const response = await fetch(reportQuery({ format: "csv", ...(by ? { by } : {}) }), { headers: { Authorization: `Bearer ${state.token}` } });
-    if (!response.ok) throw new Error(`${response.status}`);
-    const blob = await response.blob();
-    const url = URL.createObjectURL(blob);
-    const link = el("a", { href: url, download: `report-${by || "all"}-${$("report-interval").value}-${$("report-from").value}-${$("report-to").value}.csv` });
-    document.body.append(link);
-    link.click();
-    link.remove();
-    setTimeout(() => URL.revokeObjectURL(url), 10000);
+    const filename = `report-${by || "all"}-${$("report-interval").value}-${$("report-from").value}-${$("report-to").value}.csv`;
+    await downloadFile(reportQuery({ format: "csv", ...(by ? { by } : {}) }), filename, state.token);
   } catch (err) {
     error.textContent = `Could not download the CSV: ${err.message}`;
   }
