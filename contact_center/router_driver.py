@@ -44,6 +44,7 @@ from contact_center.router_input import (
 from contact_center.routing_config import agent_upserted, queue_upserted
 from contact_center.store.contacts import ContactStore
 from contact_center.store.models import AgentStateLog, Queue, User
+from contact_center.store.offers import OfferLedger
 from contact_center.store.queues import QueueStore, queue_dict
 from contact_center.store.users import UserStore
 from dashboard import events as dev
@@ -102,6 +103,7 @@ class RouterDriver:
         queues: QueueStore,
         users: UserStore,
         conversations: Conversations,
+        offers: OfferLedger,
         bus: Bus,
         db: AsyncEngine,
         emit: Callable[[dev.DomainEvent], None],
@@ -117,6 +119,7 @@ class RouterDriver:
         self._conversations = conversations
         self._bus = bus
         self._db = db
+        self._ledger = offers
         self._emit = emit
         self._tick_s = tick_s
         self._clock = clock
@@ -194,6 +197,7 @@ class RouterDriver:
     async def load_from_database(self) -> None:
         """Configuration, waiting and assigned contacts, straight into the engine."""
         await self._load_config(self._clock())
+        await self._ledger.close_stale(self._clock())
         await self._restore_contacts(self._clock())
 
     async def _load_names(self) -> None:
@@ -516,6 +520,7 @@ class RouterDriver:
                 decision.agent_id,
                 p.OfferRevokedEvent(contact_id=decision.contact_id, reason=decision.reason),
             )
+            said = cause.reason if isinstance(cause, rev.OfferDeclined) else ""
             if decision.reason in ("expired", "declined"):
                 self._emit(
                     dev.OfferAnswered(
@@ -524,8 +529,12 @@ class RouterDriver:
                         agent_id=decision.agent_id,
                         outcome=decision.reason,  # type: ignore[arg-type]
                         offered_at=offer[1] if offer else now,
+                        reason=said,
                     )
                 )
+            # Written after the events are out: an await here would let the agent's
+            # next frame overtake them.
+            await self._ledger.closed(decision.contact_id, decision.agent_id, now, decision.reason, said)
         elif isinstance(decision, rev.Assigned):
             await self._assign(decision, now)
         elif isinstance(decision, rev.Refused):
@@ -582,12 +591,14 @@ class RouterDriver:
         self._offers[decision.contact_id] = (decision.agent_id, now, payload)
         self._bus.publish(agent_topic(decision.agent_id), payload)
         self._emit(dev.OfferMade(at=now, contact_id=decision.contact_id, agent_id=decision.agent_id))
+        await self._ledger.opened(decision.contact_id, decision.agent_id, now)
 
     async def _assign(self, decision: rev.Assigned, now: float) -> None:
         offer = self._offers.pop(decision.contact_id, None)
         if not await self._contacts.mark_assigned(decision.contact_id, decision.agent_id, now):
             # The visitor left (or the contact moved) while the agent was accepting:
             # tell the engine through the log, and the agent directly.
+            await self._ledger.closed(decision.contact_id, decision.agent_id, now, "contact_gone")
             self._input.submit(rev.ContactEnded(at=self._clock(), contact_id=decision.contact_id))
             self._send_agent(
                 decision.agent_id,
@@ -624,6 +635,9 @@ class RouterDriver:
             )
         self._emit(dev.ContactAnswered(at=now, contact_id=contact.id, agent_id=decision.agent_id))
         self._emit_load(decision.agent_id, now)
+        if decision.via == "offer":
+            # After the events: the agent, told first, may already be replying.
+            await self._ledger.closed(contact.id, decision.agent_id, now, "accepted")
 
     async def _overflow(self, decision: rev.ContactOverflowed, now: float) -> None:
         if decision.to_queue is not None:

@@ -39,6 +39,7 @@ from contact_center.settings import Settings
 from contact_center.store.contacts import ContactStore
 from contact_center.store.conversation_log import ConversationLog
 from contact_center.store.database import create_engine
+from contact_center.store.offers import OfferLedger
 from contact_center.store.queues import QueueStore
 from contact_center.store.receipts import ReceiptWriter
 from contact_center.store.users import UserStore
@@ -83,6 +84,7 @@ class Services:
         )
         self.receipts = ReceiptWriter(self.contacts)
         self.conversation_log = ConversationLog(self.db)
+        self.offers = OfferLedger(self.db)
         self.conversations = Conversations(self.conversation_log, self.hub)
         self.domain = DomainEvents(self.bus)
         # The supervisor dashboard: the aggregator is fed through its live push.
@@ -160,6 +162,7 @@ class Services:
             queues=self.queues,
             users=self.users,
             conversations=self.conversations,
+            offers=self.offers,
             bus=self.bus,
             db=self.db,
             emit=self.supervision.router_emit,

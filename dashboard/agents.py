@@ -36,6 +36,7 @@ class Agent:
         "expired_in_a_row",
         "idle_s",
         "last_at",
+        "last_decline_reason",
         "on_contacts_s",
         "queues",
         "slot_offered_s",
@@ -58,6 +59,7 @@ class Agent:
         self.slot_used_s = 0.0
         self.slot_offered_s = 0.0
         self.expired_in_a_row = 0
+        self.last_decline_reason = ""  # what the agent said when last declining
 
     @property
     def staffed(self) -> bool:
@@ -135,9 +137,11 @@ class AgentBook:
         agent.active = max(0, active)
         agent.slots = max(0, slots)
 
-    def offer_answered(self, agent_id: str, outcome: OfferOutcome) -> None:
+    def offer_answered(self, agent_id: str, outcome: OfferOutcome, reason: str = "") -> None:
         agent = self.get(agent_id)
         agent.expired_in_a_row = agent.expired_in_a_row + 1 if outcome == "expired" else 0
+        if outcome == "declined":
+            agent.last_decline_reason = reason
 
     def reset(self, at: float) -> None:
         """Start every integral again at ``at``; state, load and streaks carry over."""

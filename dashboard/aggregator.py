@@ -267,7 +267,7 @@ class KpiAggregator:
         self._agents.load_changed(ev.agent_id, ev.at, ev.active, ev.slots)
 
     def _offer_answered(self, ev: OfferAnswered) -> None:
-        self._agents.offer_answered(ev.agent_id, ev.outcome)
+        self._agents.offer_answered(ev.agent_id, ev.outcome, ev.reason)
 
     # ------------------------------------------------------------------ output
 
@@ -369,6 +369,7 @@ class KpiAggregator:
                     "slots": agent.slots,
                     "queues": list(agent.queues),
                     "missed_offers_in_a_row": agent.expired_in_a_row,
+                    "last_decline_reason": agent.last_decline_reason,
                 }
             elif with_kpis:
                 row.update(_occupancy(0.0, 0.0, 0.0, 0.0))

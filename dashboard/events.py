@@ -55,6 +55,8 @@ class OfferAnswered:
     outcome: Literal["accepted", "declined", "expired"]
     # When the offer was made, so acceptance time can be measured.
     offered_at: float
+    # The agent's words when declining ("on a call", "not my language"), else "".
+    reason: str = ""
 
 
 @dataclass(frozen=True, slots=True)

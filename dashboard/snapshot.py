@@ -47,6 +47,7 @@ class AgentLive(TypedDict):
     slots: int
     queues: list[str]
     missed_offers_in_a_row: int
+    last_decline_reason: str  # "" when the agent gave none or never declined
 
 
 class GridCell(TypedDict):

@@ -306,6 +306,17 @@ async def get_contact(request: Request) -> Response:
                 contact_summary(c, agent_name=await services.agent_name(c.agent_id)) for c in earlier
             ],
             visitor=await services.visitors.get(contact.visitor_id),
+            offers=[
+                s.OfferEntry(
+                    agent_id=o.agent_id,
+                    agent_name=await services.agent_name(o.agent_id),
+                    offered_at=o.offered_at,
+                    answered_at=o.answered_at,
+                    outcome=o.outcome,
+                    reason=o.reason,
+                )
+                for o in await services.offers.of_contact(contact.id)
+            ],
         )
     )
 
@@ -447,7 +458,7 @@ ROUTES: list[ApiRoute] = [
         "GET",
         "/api/contacts/{contact_id}",
         get_contact,
-        "A contact with its transcript, the visitor and earlier contacts",
+        "A contact with its transcript, the visitor, earlier contacts and every offer to an agent",
         "contacts",
         role="agent",
         response=s.ContactDetail,

@@ -208,6 +208,19 @@ class TranscriptEntry(Struct, omit_defaults=True):
     data: dict[str, Any] | None = None
 
 
+class OfferEntry(Struct):
+    """One offer of the contact to an agent.  ``outcome``: accepted, declined, expired,
+    or why it was withdrawn (the visitor left, ...); null while the offer is open.
+    ``reason``: what the agent said when declining."""
+
+    agent_id: str
+    agent_name: str
+    offered_at: float
+    answered_at: float | None
+    outcome: str | None
+    reason: str
+
+
 class ContactDetail(Struct):
     contact: ContactSummary
     disposition: str
@@ -216,6 +229,7 @@ class ContactDetail(Struct):
     transcript: list[TranscriptEntry]
     earlier_contacts: list[ContactSummary]
     visitor: dict[str, Any] | None
+    offers: list[OfferEntry]
 
 
 class ContactList(Struct):

@@ -283,6 +283,29 @@ class AgentStateLog(Base):
     at: Mapped[float] = mapped_column(Float)
 
 
+class OfferRecord(Base):
+    """One offer of a contact to an agent and how it ended: accepted, declined (with
+    the agent's reason), expired, or withdrawn (the visitor left, the contact moved).
+    Written by the active router; the supervisor wall rebuilds today's offer figures
+    from it after a restart, and a decline reason stays readable afterwards."""
+
+    __tablename__ = "offers"
+    __table_args__ = (
+        Index("ix_offers_offered", "offered_at"),
+        Index("ix_offers_agent_time", "agent_id", "offered_at"),
+        Index("ix_offers_contact", "contact_id", "offered_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    contact_id: Mapped[str] = mapped_column(String(32))
+    agent_id: Mapped[str] = mapped_column(String(32))
+    offered_at: Mapped[float] = mapped_column(Float)
+    answered_at: Mapped[float | None] = mapped_column(Float, nullable=True)
+    # accepted | declined | expired | another revocation reason; NULL while open.
+    outcome: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    reason: Mapped[str] = mapped_column(String(256), default="")
+
+
 class CallRecord(Base):
     """One voice or video call (``contact_center.calls``).  A call belongs to a
     contact: its own (a call from the widget's queue) or a chat turned into a call.

@@ -14,10 +14,11 @@ What the database keeps, and so what comes back:
   the time of the ``contact.rated`` event), wrap-up ends (``wrap_up_ended_at``);
 * agent states from ``agent_state_log`` (the state each agent was in at midnight,
   then every change), and each agent's load, counted from its contacts' answer and
-  end times (slots from its chat capacity).
+  end times (slots from its chat capacity);
+* offers from the ``offers`` ledger: made, accepted, declined (with the reason),
+  expired, acceptance time and so each agent's missed-offers streak.
 
-What it does not keep: offers (made, accepted, declined, expired, acceptance time, the
-missed-offers streak), hold time and call-quality samples.  Those restart from zero
+What it does not keep: hold time and call-quality samples.  Those restart from zero
 with the process; everything else is as it was.  A contact transferred during the day
 comes back as one stay with its last agent.
 """
@@ -31,13 +32,15 @@ from typing import Any
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from contact_center.store.models import AgentStateLog, Contact, ConversationEvent, Queue, User
+from contact_center.store.models import AgentStateLog, Contact, ConversationEvent, OfferRecord, Queue, User
 from dashboard import events as dev
 
 # Ties at the same instant are replayed in lifecycle order.
 _ORDER: dict[type, int] = {
     dev.AgentStateChanged: 0,
     dev.ContactQueued: 1,
+    dev.OfferMade: 2,
+    dev.OfferAnswered: 2,
     dev.ContactAnswered: 2,
     dev.AgentLoadChanged: 3,
     dev.MessageSent: 4,
@@ -113,6 +116,23 @@ async def load_today(db: AsyncEngine, since: float, default_slots: int) -> list[
         )
         rated = await _first_event_at(conn, wanted, ConversationEvent.kind == "contact.rated")
         states = await _agent_states(conn, since)
+        offers = [
+            dict(row)
+            for row in (
+                await conn.execute(
+                    select(
+                        OfferRecord.contact_id,
+                        OfferRecord.agent_id,
+                        OfferRecord.offered_at,
+                        OfferRecord.answered_at,
+                        OfferRecord.outcome,
+                        OfferRecord.reason,
+                    )
+                    .where(OfferRecord.offered_at >= since)
+                    .order_by(OfferRecord.offered_at, OfferRecord.id)
+                )
+            ).mappings()
+        ]
     return replay_events(
         contacts,
         first_agent_message=first_agent_message,
@@ -120,6 +140,7 @@ async def load_today(db: AsyncEngine, since: float, default_slots: int) -> list[
         states=states,
         targets=targets,
         agents=agents,
+        offers=offers,
     )
 
 
@@ -160,9 +181,10 @@ def replay_events(
     states: Sequence[tuple[float, str, str, str]],
     targets: Mapping[str, float],
     agents: Mapping[str, AgentInfo],
+    offers: Iterable[Mapping[str, Any]] = (),
 ) -> list[dev.DomainEvent]:
     """The domain events that account for these rows, sorted by time.  Pure."""
-    out: list[dev.DomainEvent] = []
+    out: list[dev.DomainEvent] = list(_offer_events(offers))
     for at, agent_id, state, reason in states:
         info = agents.get(agent_id)
         out.append(
@@ -225,6 +247,23 @@ def _contact_events(
         at = rated.get(cid, float(ended if ended is not None else enqueued))
         events.append(dev.CsatRated(at=at, contact_id=cid, rating=int(c["csat"])))
     return events
+
+
+def _offer_events(offers: Iterable[Mapping[str, Any]]) -> Iterable[dev.DomainEvent]:
+    """Each offer and, when the agent answered it or let it lapse, the answer.  Other
+    endings (the visitor left, a restart) are not an agent's answer and count nowhere."""
+    for o in offers:
+        offered = float(o["offered_at"])
+        yield dev.OfferMade(at=offered, contact_id=o["contact_id"], agent_id=o["agent_id"])
+        if o["outcome"] in ("accepted", "declined", "expired") and o["answered_at"] is not None:
+            yield dev.OfferAnswered(
+                at=float(o["answered_at"]),
+                contact_id=o["contact_id"],
+                agent_id=o["agent_id"],
+                outcome=o["outcome"],
+                offered_at=offered,
+                reason=o["reason"] or "",
+            )
 
 
 def _with_loads(events: list[dev.DomainEvent], agents: Mapping[str, AgentInfo]) -> list[dev.DomainEvent]:

@@ -131,12 +131,15 @@ class Floor:
         contact.answered_at = assigned["contact"]["answered_at"]
         contact.offers.append("accepted")
 
-    async def decline(self, username: str, contact: ContactFacts) -> int:
+    async def decline(self, username: str, contact: ContactFacts, reason: str = "") -> int:
         """Decline the offer; returns the event index to look for the next offer from."""
         client = self.agents[username].client
         await self.offer(username, contact)
         index = len(client.events)
-        await client.request({"type": "offer.decline", "contact_id": contact.contact_id}, TIMEOUT)
+        frame = {"type": "offer.decline", "contact_id": contact.contact_id}
+        if reason:
+            frame["reason"] = reason
+        await client.request(frame, TIMEOUT)
         contact.offers.append("declined")
         return index
 

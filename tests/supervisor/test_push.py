@@ -234,3 +234,75 @@ def test_replay_turns_rows_back_into_events_in_time_order() -> None:
     assert totals["aht_s"]["value"] == 37.0  # talk 27 + wrap-up 10
     assert totals["first_response_median_s"]["value"] == 5.0
     assert totals["csat"]["value"] == 1.0
+
+
+def test_replay_brings_offers_back_with_the_decline_reason() -> None:
+    """The offers ledger: c1 declined with a reason, re-offered, expired, offered a
+    third time and accepted; c2's offer ended when the visitor left (no answer)."""
+    contact = {
+        "queue_id": "q",
+        "channel": "chat",
+        "stage": "decision",
+        "status": "queued",
+        "enqueued_at": T0,
+        "answered_at": None,
+        "ended_at": None,
+        "abandoned_at": None,
+        "wrap_up_ended_at": None,
+        "agent_id": None,
+        "csat": None,
+        "disposition": "",
+    }
+    rows = [{**contact, "id": "c1"}, {**contact, "id": "c2"}]
+
+    def offer(cid: str, at: float, answered: float | None, outcome: str | None, reason: str = "") -> dict:
+        return {
+            "contact_id": cid,
+            "agent_id": "a0",
+            "offered_at": at,
+            "answered_at": answered,
+            "outcome": outcome,
+            "reason": reason,
+        }
+
+    offers = [
+        offer("c1", T0 + 1, T0 + 2, "declined", "on the phone"),
+        offer("c1", T0 + 2, T0 + 22, "expired"),
+        offer("c1", T0 + 22, T0 + 25, "accepted"),
+        offer("c2", T0 + 30, T0 + 31, "contact_left"),
+        offer("c2", T0 + 40, None, None),  # still open at the restart
+    ]
+    events = replay_events(
+        rows,
+        first_agent_message={},
+        rated={},
+        states=[(T0 - 100, "a0", "available", "")],
+        targets={"q": 10.0},
+        agents={"a0": AgentInfo(("q",), 3)},
+        offers=offers,
+    )
+    made = [e for e in events if isinstance(e, dev.OfferMade)]
+    answered = [e for e in events if isinstance(e, dev.OfferAnswered)]
+    assert len(made) == 5
+    assert [(e.outcome, e.reason) for e in answered] == [
+        ("declined", "on the phone"),
+        ("expired", ""),
+        ("accepted", ""),
+    ]
+    assert [e.at for e in events] == sorted(e.at for e in events)
+    agg = KpiAggregator(midnight_utc(T0))
+    agg.ingest_many(events)
+    snapshot = agg.snapshot(T0 + 60)
+    row = snapshot["by_agent"]["a0"]
+    assert (
+        row["offers_accepted"]["value"],
+        row["offers_declined"]["value"],
+        row["offers_expired"]["value"],
+    ) == (
+        1,
+        1,
+        1,
+    )
+    assert row["avg_acceptance_s"]["value"] == 3.0
+    assert snapshot["agents"]["a0"]["last_decline_reason"] == "on the phone"
+    assert snapshot["agents"]["a0"]["missed_offers_in_a_row"] == 0

@@ -9,8 +9,13 @@ from tests.supervisor.floor import TIMEOUT, Floor
 from tests.support.client import WsClient
 from tests.support.server import live_server
 
-# What the database keeps (offers and hold are not kept: they restart from zero).
+# What the database keeps (hold and call quality are not kept: they restart from zero).
 KEPT = (
+    "offers_accepted",
+    "offers_declined",
+    "offers_expired",
+    "answer_rate",
+    "avg_acceptance_s",
     "queued",
     "answered",
     "abandoned",
@@ -45,12 +50,14 @@ def figures(snapshot: dict[str, Any]) -> dict[str, Any]:
 async def test_a_restart_rebuilds_todays_figures(tmp_path: Path) -> None:
     with live_server(tmp_path) as server:
         floor = Floor(server)
-        server.add_queue(floor.admin, "sales", sl_target_s=2.0)
+        server.add_queue(floor.admin, "sales", sl_target_s=2.0, offer_timeout_s=1.5)
         server.add_queue(floor.admin, "care", wrap_up_s=60)
         await floor.agent("alice", capacity={"chat": 2})
         await floor.set_status("alice", "available")
         c1 = await floor.arrive("sales", "decision")
-        await floor.accept("alice", c1)
+        since = await floor.decline("alice", c1, reason="finishing a call")
+        since = await floor.let_expire("alice", c1)  # offered again: nobody else serves
+        await floor.accept("alice", c1, since)
         await floor.reply("alice", c1, "Hello")
         await floor.end("alice", c1)
         await floor.rate(c1, 4)
@@ -78,6 +85,15 @@ async def test_a_restart_rebuilds_todays_figures(tmp_path: Path) -> None:
         after = await first_snapshot(again.ws_url, admin)
         services = again.services
         assert services.supervision.rebuilt_events > 0
+        # The contact's record lists every offer: what the agent said, what lapsed.
+        detail = again.api("GET", f"/api/contacts/{c1.contact_id}", admin).json()
+        offers = [(o["agent_id"], o["outcome"], o["reason"]) for o in detail["offers"]]
+        assert offers == [
+            (alice_id, "declined", "finishing a call"),
+            (alice_id, "expired", ""),
+            (alice_id, "accepted", ""),
+        ]
+        assert all(o["answered_at"] >= o["offered_at"] for o in detail["offers"])
 
     expected = figures(before)
     assert expected["queued"] == 4 and expected["answered"] == 2 and expected["abandoned"] == 1
@@ -100,3 +116,10 @@ async def test_a_restart_rebuilds_todays_figures(tmp_path: Path) -> None:
     aht_before = before["by_agent"][alice_id]["aht_s"]["value"]
     assert abs(after["by_agent"][alice_id]["aht_s"]["value"] - aht_before) < 1e-6
     assert after["agents"][alice_id]["state"] == "offline"
+    # Her offers came back from the ledger, the reason she gave with them.
+    assert before["by_agent"][alice_id]["offers_declined"]["value"] == 1
+    assert before["by_agent"][alice_id]["offers_expired"]["value"] == 1
+    for name in ("offers_accepted", "offers_declined", "offers_expired", "answer_rate"):
+        assert after["by_agent"][alice_id][name]["value"] == before["by_agent"][alice_id][name]["value"], name
+    assert before["agents"][alice_id]["last_decline_reason"] == "finishing a call"
+    assert after["agents"][alice_id]["last_decline_reason"] == "finishing a call"

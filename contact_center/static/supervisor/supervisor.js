@@ -584,11 +584,16 @@ function renderAgents(s) {
       const cells = AGENT_COLUMNS.map(([key]) => {
         if (key === "offers") {
           const missed = live.missed_offers_in_a_row >= missedLimit;
-          return h("td", {
-            class: missed ? "bad" : "",
-            text: `${fmtCount((kpis.offers_accepted || {}).value)} / ${fmtCount((kpis.offers_declined || {}).value)} / ${fmtCount((kpis.offers_expired || {}).value)}`,
-            title: missed ? `${live.missed_offers_in_a_row} offers in a row expired` : "accepted / declined / expired",
-          });
+          const said = live.last_decline_reason || "";
+          return h(
+            "td",
+            {
+              class: missed ? "bad" : "",
+              title: missed ? `${live.missed_offers_in_a_row} offers in a row expired` : "accepted / declined / expired",
+            },
+            `${fmtCount((kpis.offers_accepted || {}).value)} / ${fmtCount((kpis.offers_declined || {}).value)} / ${fmtCount((kpis.offers_expired || {}).value)}`,
+            said ? h("div", { class: "decline-reason", title: "the reason given for the last decline", text: `declined: “${said}”` }) : null,
+          );
         }
         return h("td", { text: fmtKpi(key, kpis[key]), title: kpiTitle(key, kpis[key]) });
       });
