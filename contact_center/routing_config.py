@@ -30,6 +30,7 @@ def queue_config(queue: Queue) -> QueueConfig:
         ageing_s=queue.ageing_s,
         wrap_up_s=queue.wrap_up_s,
         hours=business_hours(queue.hours),
+        skills=tuple(queue.skills or ()),
     )
 
 

@@ -743,6 +743,10 @@ class RoutingEngine:
         if target is None:
             self._forget(contact, "overflowed")
         else:
+            # Out of the old line already: re-class it by the new queue's needs, or
+            # a contact needing a skill nobody in the overflow queue has waits forever.
+            contact.skills = self._queues[target].config.skills
+            contact.skill_set = frozenset(contact.skills)
             self._enqueue(contact, target)
 
     def _settle(self, contact: ContactRecord) -> bool:

@@ -72,6 +72,10 @@ class QueueConfig:
     wrap_up_s: float = 0.0
     # None: always open.
     hours: BusinessHours | None = None
+    # The skills an agent needs to serve this queue.  A contact arriving here carries
+    # them (the shell passes them in ContactArrived); one overflowing here takes them
+    # on, since the queue it left and its requirements are behind it.
+    skills: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -406,7 +410,7 @@ def _queue_config_from_dict(data: dict[str, Any]) -> QueueConfig:
             timezone=hours.get("timezone", "UTC"),
             spans=tuple(OpeningSpan(**span) for span in hours.get("spans", ())),
         )
-    return QueueConfig(**{**data, "hours": hours_obj})
+    return QueueConfig(**{**data, "hours": hours_obj, "skills": tuple(data.get("skills", ()))})
 
 
 def event_from_dict(data: dict[str, Any]) -> Event:

@@ -184,3 +184,18 @@ def test_closing_and_next_open_follow_daylight_saving() -> None:
     ]
     assert not desk.engine.is_open("q", sunday_9_edt - 1)
     assert desk.engine.is_open("q", sunday_9_edt)
+
+
+def test_an_overflowed_contact_takes_on_the_new_queues_skills() -> None:
+    """Returns need the "returns" skill; after a minute they overflow to the general
+    queue, whose agents lack it: they must still be served there."""
+    desk = Desk(
+        QueueConfig("returns", max_wait_s=60, overflow_to="general", skills=("returns",)),
+        QueueConfig("general"),
+    )
+    desk.agent("generalist", skills={"sales": 3})
+    desk.arrive("c1", "returns", skills=("returns",))
+    assert offered(desk.decisions) == []  # nobody here can take returns
+    out = desk.tick(61)
+    assert ContactOverflowed("c1", "returns", "general", "max_wait") in out
+    assert offered(out) == [("c1", "generalist")]
