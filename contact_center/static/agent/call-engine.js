@@ -126,19 +126,36 @@ class Ringer {
     this.out = null;
     this.timer = null;
     this.kind = "";
+    // Browsers keep audio suspended until the person interacts with the page, and a
+    // call may ring long after that interaction (an agent signs in, then waits).  So
+    // open the audio context on the first click or key press: later rings are heard.
+    const unlock = () => {
+      window.removeEventListener("pointerdown", unlock, true);
+      window.removeEventListener("keydown", unlock, true);
+      const ctx = this.context();
+      if (ctx && ctx.state === "suspended") ctx.resume().catch(() => {});
+    };
+    window.addEventListener("pointerdown", unlock, true);
+    window.addEventListener("keydown", unlock, true);
+  }
+
+  context() {
+    const Context = window.AudioContext || window.webkitAudioContext;
+    if (!this.ctx && Context) {
+      try {
+        this.ctx = new Context();
+      } catch (_e) {
+        return null;
+      }
+    }
+    return this.ctx;
   }
 
   start(kind) {
     if (this.kind === kind) return;
     this.stop();
-    const Context = window.AudioContext || window.webkitAudioContext;
-    if (!Context) return;
-    try {
-      if (!this.ctx) this.ctx = new Context();
-    } catch (_e) {
-      return;
-    }
-    const ctx = this.ctx;
+    const ctx = this.context();
+    if (!ctx) return;
     if (ctx.state === "suspended") ctx.resume().catch(() => {});
     this.kind = kind;
     const out = ctx.createGain();
