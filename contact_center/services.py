@@ -21,6 +21,7 @@ from contact_center.actions import ContactActions
 from contact_center.bus import create_bus
 from contact_center.bus.redis import RedisBus
 from contact_center.calls import CallManager, CallStore
+from contact_center.calls.orphans import end_orphaned_call
 from contact_center.conversations import Conversations, server_event
 from contact_center.directory import ContactDirectory, peek
 from contact_center.domain import DOMAIN_TOPIC, DomainEvents
@@ -177,7 +178,13 @@ class Services:
 
         assert isinstance(self.bus, RedisBus) and isinstance(self.router_input, RedisRouterInput)
         settings = self.settings
-        self.cluster_presence = ClusterPresence(self.bus.client, self.node_id, self.presence.local_subjects)
+        self.cluster_presence = ClusterPresence(
+            self.bus.client,
+            self.node_id,
+            self.presence.local_subjects,
+            ttl_s=settings.presence_ttl_s,
+            refresh_s=settings.presence_ttl_s / 3,
+        )
         self.presence.elsewhere = self.cluster_presence.elsewhere
         self.presence.on_first = self.cluster_presence.announce
         self.bus.on_reconnect.append(self._resync_after_bus_outage)
@@ -200,6 +207,9 @@ class Services:
             contacts=self.contacts,
             router_input=self.router_input,
             abandon=self.actions.abandon,
+            # (self.calls is built after this: look it up when the sweep runs)
+            live_calls=lambda: self.calls.store.live(),
+            end_orphaned_call=lambda call, now: end_orphaned_call(self.calls, call, now),
             agent_grace_s=settings.agent_grace_s,
             visitor_grace_s=settings.visitor_grace_s,
         )

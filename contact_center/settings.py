@@ -70,6 +70,9 @@ class Settings:
     # An agent whose every socket is gone this long is set offline; its chats go back
     # to their queues.
     agent_grace_s: float = 60.0
+    # Clustered: presence entries and each gateway's heartbeat live this long unless
+    # refreshed (every third of it); a killed gateway is seen gone after at most this.
+    presence_ttl_s: float = 15.0
 
     # Journey: record page views from the widget.
     track_page_views: bool = True

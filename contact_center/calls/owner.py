@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import msgspec
 
 from contact_center import protocol as p
-from contact_center.actions import Actor
+from contact_center.actions import Actor, ContactActions
 from contact_center.calls.topics import (
     Control,
     call_contact_topic,
@@ -40,6 +40,8 @@ from signalling.turn import ice_servers
 
 if TYPE_CHECKING:
     from contact_center.calls.manager import CallManager
+    from contact_center.store.contacts import ContactStore
+    from contact_center.store.models import Contact
 
 log = logging.getLogger(__name__)
 
@@ -615,27 +617,17 @@ class OwnedCall:
         self._linger = asyncio.get_running_loop().call_later(LINGER_S, self.close)
 
     async def _end_contact(self, at: float, answered: bool) -> None:
-        actions = self.m.actions
-        if not answered:
-            await actions.abandon(self.contact_id, at=at)
-            return
-        contact = await self.m.contacts.get(self.contact_id)
-        if contact is not None and contact.status == "queued":
-            # Sent back to a queue (a transfer, or its agent vanished) while the call
-            # was on: a call is not transferred, so the contact ends with it.
-            await actions.abandon(self.contact_id, at=at)
-            return
-        if contact is None or contact.status != "active":
-            return
+        await end_call_contact(self.m.actions, self.m.contacts, self.contact_id, at, answered, self._actor)
+
+    async def _actor(self, contact: Contact) -> Actor:
+        """Who hung up, as the conversation log records the end."""
         party = self._ended_by
         if party is None:
-            actor = Actor("system", "", "")
-        elif subject_of(party) == self.visitor_id:
-            actor = Actor("visitor", self.visitor_id, contact.name)
-        else:
-            agent = subject_of(party)
-            actor = Actor("agent", agent, await self.m.agent_name(agent))
-        await actions.end(contact, actor)
+            return SYSTEM
+        if subject_of(party) == self.visitor_id:
+            return Actor("visitor", self.visitor_id, contact.name)
+        agent = subject_of(party)
+        return Actor("agent", agent, await self.m.agent_name(agent))
 
     def end_now(self) -> None:
         """Shut-down: this process is going away and the call's signalling with it."""
@@ -645,3 +637,30 @@ class OwnedCall:
             await self.apply(self.call.end(self.m.clock(), reason))
 
         self.post(end)
+
+
+SYSTEM = Actor("system", "", "")
+
+
+async def end_call_contact(
+    actions: ContactActions,
+    contacts: ContactStore,
+    contact_id: str,
+    at: float,
+    answered: bool,
+    actor: Callable[[Contact], Awaitable[Actor]],
+) -> None:
+    """A call from a queue is its contact: the contact ends with the call (or, never
+    answered, the visitor gave up waiting, as with a chat)."""
+    if not answered:
+        await actions.abandon(contact_id, at=at)
+        return
+    contact = await contacts.get(contact_id)
+    if contact is not None and contact.status == "queued":
+        # Sent back to a queue (a transfer, or its agent vanished) while the call
+        # was on: a call is not transferred, so the contact ends with it.
+        await actions.abandon(contact_id, at=at)
+        return
+    if contact is None or contact.status != "active":
+        return
+    await actions.end(contact, await actor(contact))

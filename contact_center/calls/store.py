@@ -56,6 +56,12 @@ class CallStore:
             stmt = select(CallRecord).where(CallRecord.live_contact_id == contact_id)
             return (await session.scalars(stmt)).first()
 
+    async def live(self) -> list[CallRecord]:
+        """Every call not over yet, in any process (the orphan sweep reads them)."""
+        async with AsyncSession(self._engine, expire_on_commit=False) as session:
+            stmt = select(CallRecord).where(CallRecord.live_contact_id.is_not(None))
+            return list((await session.scalars(stmt)).all())
+
     async def search(
         self, *, contact_id: str | None = None, agent_id: str | None = None, limit: int = 100
     ) -> list[CallRecord]:

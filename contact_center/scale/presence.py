@@ -27,6 +27,11 @@ def presence_key(kind: str, subject: str) -> str:
     return f"cc:presence:{kind}:{subject}"
 
 
+def node_key(node_id: str) -> str:
+    """The gateway process's own heartbeat: what it owns in memory (calls) dies with it."""
+    return f"cc:node:{node_id}"
+
+
 class ClusterPresence:
     def __init__(
         self,
@@ -46,6 +51,13 @@ class ClusterPresence:
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._refresh_loop(), name="cluster-presence")
+
+    async def node_alive(self, node_id: str) -> bool:
+        """That gateway process refreshed its heartbeat within the time to live."""
+        try:
+            return bool(await self._redis.exists(node_key(node_id)))
+        except _ERRORS:
+            return True  # cannot tell: do not declare a gateway dead while Redis is away
 
     async def stop(self) -> None:
         if self._task is not None:
@@ -80,10 +92,10 @@ class ClusterPresence:
 
     async def _refresh_loop(self) -> None:
         while True:
-            await asyncio.sleep(self._refresh_s)
             expires = time.time() + self._ttl_s
             try:
                 async with self._redis.pipeline(transaction=False) as pipe:
+                    pipe.set(node_key(self.node_id), "1", px=int(self._ttl_s * 1000))
                     for kind in ("visitor", "agent"):
                         for subject in self._local(kind):
                             key = presence_key(kind, subject)
@@ -93,3 +105,4 @@ class ClusterPresence:
                     await pipe.execute()
             except _ERRORS:
                 log.warning("presence: refresh failed (Redis unreachable)")
+            await asyncio.sleep(self._refresh_s)

@@ -4,7 +4,9 @@ The active router looks, every few seconds, for agents routing believes present 
 visitors whose contacts wait, that have no live presence entry on any gateway.  After
 the same grace periods a live gateway would give (an agent's consoles, a visitor's
 tabs), it acts as that gateway would have: the agent goes offline and its chats return
-to their queues; the visitor's waiting contact is abandoned.
+to their queues; the visitor's waiting contact is abandoned.  Live calls whose owning
+gateway has stopped its heartbeat are ended as that gateway would have ended them
+(:mod:`contact_center.calls.orphans`).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from collections.abc import Awaitable, Callable
 from contact_center.router_input import AgentDisconnected, RouterInput
 from contact_center.scale.presence import ClusterPresence
 from contact_center.store.contacts import ContactStore
+from contact_center.store.models import CallRecord
 from routing.engine import RoutingEngine
 
 log = logging.getLogger(__name__)
@@ -32,6 +35,8 @@ class PresenceSweeper:
         contacts: ContactStore,
         router_input: RouterInput,
         abandon: Callable[[str], Awaitable[bool]],
+        live_calls: Callable[[], Awaitable[list[CallRecord]]],
+        end_orphaned_call: Callable[[CallRecord, float], Awaitable[None]],
         agent_grace_s: float,
         visitor_grace_s: float,
         period_s: float = 2.0,
@@ -41,7 +46,11 @@ class PresenceSweeper:
         self._contacts = contacts
         self._input = router_input
         self._abandon = abandon
-        self._grace = {"agent": agent_grace_s, "visitor": visitor_grace_s}
+        self._live_calls = live_calls
+        self._end_orphaned_call = end_orphaned_call
+        # A gateway gone for as long as an agent's consoles may be: its calls' owner
+        # is not coming back (its heartbeat also outlives it by up to its TTL).
+        self._grace = {"agent": agent_grace_s, "visitor": visitor_grace_s, "node": agent_grace_s}
         self._period_s = period_s
         self._missing_since: dict[tuple[str, str], float] = {}
         self._task: asyncio.Task[None] | None = None
@@ -65,7 +74,11 @@ class PresenceSweeper:
 
     async def _gone_long_enough(self, kind: str, subject: str, now: float) -> bool:
         key = (kind, subject)
-        if await self._presence.anywhere(kind, subject):
+        if kind == "node":
+            present = await self._presence.node_alive(subject)
+        else:
+            present = await self._presence.anywhere(kind, subject)
+        if present:
             self._missing_since.pop(key, None)
             return False
         since = self._missing_since.setdefault(key, now)
@@ -89,3 +102,8 @@ class PresenceSweeper:
             if await self._gone_long_enough("visitor", contact.visitor_id, now):
                 log.info("visitor %s has no tab on any gateway: abandoned", contact.visitor_id)
                 await self._abandon(contact.id)
+        calls = await self._live_calls()
+        dead = {node for node in {c.node for c in calls} if await self._gone_long_enough("node", node, now)}
+        for call in calls:
+            if call.node in dead:
+                await self._end_orphaned_call(call, now)

@@ -80,3 +80,56 @@ async def test_a_call_between_gateways(tmp_path: Path, redis_url: str, postgres_
             assert (await back.wait_state(call_id, "ended", 30))["reason"] == "completed"
         finally:
             await close_all(visitor, console, laptop, *([back] if back else []))
+
+
+async def test_a_call_whose_gateway_dies_is_ended_and_frees_its_agent(
+    tmp_path: Path, redis_url: str, postgres_url: str
+) -> None:
+    """The visitor's gateway owns the call; kill -9 it mid-call.  The active router
+    notices the owner's heartbeat is gone and ends the call as its owner would have:
+    the agent's console is told (dropped), the row and the contact end, and the
+    agent's voice slot is free for the next call."""
+    from sqlalchemy import select
+
+    from contact_center.store.database import create_engine
+    from contact_center.store.models import CallRecord, Contact
+
+    with cluster(tmp_path, redis_url, postgres_url, ["all", "gateway"], presence_ttl_s="4") as c:
+        admin = c.admin_token()
+        assert c.api("POST", "/api/admin/queues", admin, json={"id": "support"}).status_code == 201
+        c.api("POST", "/api/admin/agents", admin, json={"username": "ann", "password": "agent-password"})
+        await _router_ready(c)
+        router_node, visitor_node = c.nodes
+        console = CallDevice(router_node.ws_url + "/ws/agent", c.login("ann"), loopback=True)
+        visitor = CallDevice(visitor_node.ws_url + "/ws/visitor", c.visitor_token(), loopback=True)
+        second = CallDevice(router_node.ws_url + "/ws/visitor", c.visitor_token(), loopback=True)
+        db = create_engine(postgres_url)
+        try:
+            await console.connect()
+            await visitor.connect()
+            await console.request({"type": "agent.status", "status": "available"})
+            await console.wait_for(lambda e: e.get("type") == "agent.state" and e.get("state") == "available")
+            side = await visitor.invite("audio", queue="support")
+            call_id = side.call_id
+            await console.wait_invite(30)
+            await console.accept(call_id)
+            await console.wait_state(call_id, "active", 30)
+
+            visitor_node.kill()
+            ended = await console.wait_state(call_id, "ended", 60)
+            assert ended["reason"] == "dropped"
+
+            async with db.connect() as conn:
+                call = (await conn.execute(select(CallRecord).where(CallRecord.id == call_id))).one()
+                contact = (await conn.execute(select(Contact).where(Contact.id == call.contact_id))).one()
+            assert call.state == "ended" and call.end_reason == "dropped" and call.live_contact_id is None
+            assert contact.status == "ended"
+
+            # Ann's voice slot is free again: the next call from the queue rings her.
+            index = len(console.events)
+            await second.connect()
+            await second.invite("audio", queue="support")
+            await console.wait_invite(30, since=index)
+        finally:
+            await db.dispose()
+            await close_all(console, visitor, second)
