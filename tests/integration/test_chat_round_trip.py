@@ -61,3 +61,17 @@ async def chat_round_trip(server: LiveServer) -> None:
     ]
     await agent.close()
     await visitor.close()
+
+
+def test_the_widget_script_is_compressed_and_revalidated(server: LiveServer) -> None:
+    """A visitor's phone downloads the widget compressed, and later only asks whether
+    it changed."""
+    first = server.api("GET", "/widget.js", headers={"Accept-Encoding": "gzip"})
+    assert first.status_code == 200
+    assert first.headers["content-encoding"] == "gzip"
+    assert "ContactCenter" in first.text  # httpx decompressed it: the script itself
+    etag = first.headers["etag"]
+    again = server.api("GET", "/widget.js", headers={"If-None-Match": etag})
+    assert again.status_code == 304 and again.content == b""
+    styles = server.api("GET", "/static/widget/widget.css", headers={"Accept-Encoding": "gzip"})
+    assert styles.status_code == 200 and styles.headers["content-encoding"] == "gzip"
