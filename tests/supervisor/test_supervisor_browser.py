@@ -29,6 +29,7 @@ pytestmark = pytest.mark.browser
 SCREENSHOT = Path(__file__).resolve().parents[2] / "docs" / "screenshots" / "supervisor.png"
 TIMEOUT_MS = 30_000
 XSS = "<img src=x onerror=alert(1)> is this safe?"
+REASON = "on the phone with <a customer>"
 
 
 @pytest.fixture
@@ -96,14 +97,16 @@ def run_page(context: Any, server: LiveServer, traffic: Traffic) -> None:
     traffic.run(floor.set_status("alice", "available"))
     traffic.run(floor.set_status("bob", "available"))
 
-    async def handled_contact(queue: str, agent: str, stage: str, rating: int) -> None:
+    async def handled_contact(queue: str, agent: str, stage: str, rating: int, decline: str = "") -> None:
         contact = await floor.arrive(queue, stage)
-        await floor.accept(agent, contact)
+        # Declined first (offered again: nobody else serves it), then accepted.
+        since = await floor.decline(agent, contact, reason=decline) if decline else 0
+        await floor.accept(agent, contact, since)
         await floor.reply(agent, contact, "Hello, how can I help?")
         await floor.end(agent, contact)
         await floor.rate(contact, rating)
 
-    traffic.run(handled_contact("sales", "alice", "consideration", 5))
+    traffic.run(handled_contact("sales", "alice", "consideration", 5, decline=REASON))
     traffic.run(handled_contact("support", "bob", "purchase", 3))
     traffic.run(floor.set_status("alice", "away"))
 
@@ -146,6 +149,9 @@ def run_page(context: Any, server: LiveServer, traffic: Traffic) -> None:
     assert "sum(answered_at - enqueued_at) / answered" in str(page.get_attribute("#tile-asa_s", "title"))
     assert "answered within T" in str(page.get_attribute("#tile-service_level", "title"))
     page.wait_for_selector("#agents-table tr[data-agent] >> text=Alice")
+    # The reason she gave for declining, as text.
+    reason = page.wait_for_selector("#agents-table tr[data-agent] .decline-reason")
+    assert reason is not None and reason.text_content() == f"declined: “{REASON}”"
 
     # A visitor arrives (with a hostile name); alice is away: it waits, and the page
     # shows it without a reload, its clock running.
