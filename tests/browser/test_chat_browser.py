@@ -82,7 +82,7 @@ def new_page(
     return Watched(context.new_page(), server, also_allowed)
 
 
-def wait_until(predicate: Any, timeout: float = 10.0) -> Any:
+def wait_until(predicate: Any, timeout: float = 20.0) -> Any:
     deadline = time.monotonic() + timeout
     while True:
         value = predicate()
