@@ -4,12 +4,14 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
 from typing import Any
 
 from contact_center.calls.bot import CallDevice
-from tests.support.server import LiveServer
+from tests.support.server import LiveServer, live_server
 
 FRAMES = 10  # per kind, per side: enough to prove media flows both ways
 
@@ -86,6 +88,22 @@ def media_flows(*devices: CallDevice, call_id: str, kinds: tuple[str, ...] = ("a
 
 async def close_all(*devices: CallDevice) -> None:
     await asyncio.gather(*(device.close() for device in devices), return_exceptions=True)
+
+
+@contextlib.asynccontextmanager
+async def agent_and_visitor(
+    tmp_path: Path, **options: Any
+) -> AsyncIterator[tuple[LiveServer, CallDevice, CallDevice]]:
+    """The usual stage: a live server with the sales desk, alice's console available
+    and one visitor tab (both with ``options``), closed afterwards."""
+    with live_server(tmp_path) as server:
+        desk(server)
+        agent = await agent_device(server, **options)
+        visitor = await visitor_device(server, **options)
+        try:
+            yield server, agent, visitor
+        finally:
+            await close_all(visitor, agent)
 
 
 async def chat_with(visitor: CallDevice, agent: CallDevice, queue: str = "sales") -> str:

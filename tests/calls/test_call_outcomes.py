@@ -10,6 +10,7 @@ import pytest
 
 from contact_center.calls.bot import CallDevice
 from tests.calls.support import (
+    agent_and_visitor,
     agent_device,
     chat_with,
     close_all,
@@ -63,23 +64,17 @@ async def _first_rung(*devices: CallDevice) -> tuple[CallDevice, CallDevice]:
 
 async def test_a_direct_call_the_agent_rejects_ends_rejected(tmp_path: Path) -> None:
     """A chat turned into a call rings the chat's agent; a reject ends it."""
-    with live_server(tmp_path) as server:
-        desk(server)
-        agent = await agent_device(server)
-        visitor = await visitor_device(server)
-        try:
-            contact_id = await chat_with(visitor, agent)
-            side = await visitor.invite("audio", contact_id=contact_id)
-            invite = await agent.wait_invite()
-            assert invite["call_id"] == side.call_id and invite["contact_id"] == contact_id
-            await agent.reject(side.call_id)
-            assert (await visitor.wait_state(side.call_id, "ended"))["reason"] == "rejected"
-            assert (await agent.wait_state(side.call_id, "ended"))["reason"] == "rejected"
-            # The chat goes on.
-            reply = await agent.request({"type": "chat.message", "contact_id": contact_id, "body": "ok"})
-            assert reply["seq"] > 0
-        finally:
-            await close_all(visitor, agent)
+    async with agent_and_visitor(tmp_path) as (server, agent, visitor):
+        contact_id = await chat_with(visitor, agent)
+        side = await visitor.invite("audio", contact_id=contact_id)
+        invite = await agent.wait_invite()
+        assert invite["call_id"] == side.call_id and invite["contact_id"] == contact_id
+        await agent.reject(side.call_id)
+        assert (await visitor.wait_state(side.call_id, "ended"))["reason"] == "rejected"
+        assert (await agent.wait_state(side.call_id, "ended"))["reason"] == "rejected"
+        # The chat goes on.
+        reply = await agent.request({"type": "chat.message", "contact_id": contact_id, "body": "ok"})
+        assert reply["seq"] > 0
         row = await ended_row(server, side.call_id)
         assert row.origin == "escalation" and row.end_reason == "rejected" and row.talk_s == 0
         point = touchpoint(server, row.touchpoint_id)
@@ -110,20 +105,14 @@ async def test_ring_timeout_ends_the_call_missed(tmp_path: Path) -> None:
 
 
 async def test_the_caller_cancels_while_it_rings(tmp_path: Path) -> None:
-    with live_server(tmp_path) as server:
-        desk(server)
-        agent = await agent_device(server)
-        visitor = await visitor_device(server)
-        try:
-            side = await visitor.invite("video", queue="sales")
-            await agent.wait_invite()
-            await visitor.wait_state(side.call_id, "ringing")
-            await visitor.hangup(side.call_id)
-            assert (await agent.wait_state(side.call_id, "ended"))["reason"] == "canceled"
-            assert (await visitor.wait_state(side.call_id, "ended"))["reason"] == "canceled"
-            await agent.wait_for(lambda e: e.get("type") == "offer.revoked")
-        finally:
-            await close_all(visitor, agent)
+    async with agent_and_visitor(tmp_path) as (server, agent, visitor):
+        side = await visitor.invite("video", queue="sales")
+        await agent.wait_invite()
+        await visitor.wait_state(side.call_id, "ringing")
+        await visitor.hangup(side.call_id)
+        assert (await agent.wait_state(side.call_id, "ended"))["reason"] == "canceled"
+        assert (await visitor.wait_state(side.call_id, "ended"))["reason"] == "canceled"
+        await agent.wait_for(lambda e: e.get("type") == "offer.revoked")
         row = await ended_row(server, side.call_id)
         assert row.end_reason == "canceled" and row.answered_at is None
         detail = server.api("GET", f"/api/contacts/{side.contact_id}", server.admin_token()).json()
