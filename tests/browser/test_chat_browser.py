@@ -105,6 +105,17 @@ def sign_in_agent(agent: Any, server: LiveServer, username: str) -> None:
     expect(agent.locator("#state-text")).to_contain_text("Available")
 
 
+def start_chat(visitor: Any, url: str, name: str, message: str) -> Any:
+    """A visitor on ``url`` opens the widget and starts a chat; returns the panel."""
+    visitor.goto(url)
+    visitor.locator("button.bubble").click()
+    panel = visitor.locator("#nwcc-panel")
+    panel.locator("input[name=name]").fill(name)
+    panel.locator("textarea[name=message]").fill(message)
+    panel.get_by_role("button", name="Start chat").click()
+    return panel
+
+
 def test_visitor_and_agent_chat_in_the_browser(tmp_path: Path, chromium: Any) -> None:
     from playwright.sync_api import expect
 
@@ -323,12 +334,7 @@ def test_both_sides_reconnect_and_resume_after_a_server_restart(tmp_path: Path, 
         sign_in_agent(agent, first, "alice")
         visitor_w = new_page(chromium, first, viewport={"width": 1280, "height": 800})
         visitor = visitor_w.page
-        visitor.goto(first.base_url + "/product")
-        visitor.locator("button.bubble").click()
-        panel = visitor.locator("#nwcc-panel")
-        panel.locator("input[name=name]").fill("Rita Restart")
-        panel.locator("textarea[name=message]").fill("Before the restart")
-        panel.get_by_role("button", name="Start chat").click()
+        panel = start_chat(visitor, first.base_url + "/product", "Rita Restart", "Before the restart")
         agent.locator(".offer").get_by_role("button", name="Accept").click()
         expect(agent.locator("#messages")).to_contain_text("Before the restart")
         expect(panel.locator(".messages")).to_contain_text("Alice Martin joined the chat")

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from tests.browser.test_chat_browser import chromium, new_page, sign_in_agent, wait_until
+from tests.browser.test_chat_browser import chromium, new_page, sign_in_agent, start_chat, wait_until
 from tests.support.server import live_server
 
 pytestmark = pytest.mark.browser
@@ -37,12 +37,7 @@ def test_transfer_to_a_colleague_with_a_note(tmp_path: Path, chromium: Any) -> N
 
         visitor_w = new_page(chromium, server, viewport={"width": 1100, "height": 800})
         visitor = visitor_w.page
-        visitor.goto(server.base_url + "/pricing")
-        visitor.locator("button.bubble").click()
-        panel = visitor.locator("#nwcc-panel")
-        panel.locator("input[name=name]").fill("Tara Transfer")
-        panel.locator("textarea[name=message]").fill("Which size for 1.80 m?")
-        panel.get_by_role("button", name="Start chat").click()
+        panel = start_chat(visitor, server.base_url + "/pricing", "Tara Transfer", "Which size for 1.80 m?")
         alice.locator(".offer").get_by_role("button", name="Accept").click()
         expect(alice.locator("#messages")).to_contain_text("Which size for 1.80 m?")
 
@@ -85,12 +80,7 @@ def test_transfer_to_a_colleague_with_a_note(tmp_path: Path, chromium: Any) -> N
         # Bob is full (one chat): a second visitor waits, told its place and the wait.
         second_w = new_page(chromium, server, viewport={"width": 1100, "height": 800})
         second = second_w.page
-        second.goto(server.base_url + "/pricing")
-        second.locator("button.bubble").click()
-        second_panel = second.locator("#nwcc-panel")
-        second_panel.locator("input[name=name]").fill("Walt Waiting")
-        second_panel.locator("textarea[name=message]").fill("Hello?")
-        second_panel.get_by_role("button", name="Start chat").click()
+        second_panel = start_chat(second, server.base_url + "/pricing", "Walt Waiting", "Hello?")
         waiting = second_panel.locator(".waiting")
         expect(waiting).to_contain_text("you are number 1")
         expect(waiting.locator(".eta")).to_have_text(" · less than a minute")
