@@ -99,6 +99,36 @@ def _tag(cls: type[msgspec.Struct]) -> str:
     return p.frame_tag(cls)
 
 
+def prose(text: str) -> str:
+    """A docstring as one line per paragraph.
+
+    Libraries disagree on how they extract a docstring (msgspec 0.19 kept the source's
+    indentation, 0.23 cleans it), and a generated document must not change with the
+    library's version: strip every line, join the lines of a paragraph with a space and
+    keep blank lines between paragraphs.
+    """
+    paragraphs: list[list[str]] = [[]]
+    for line in inspect.cleandoc(text).splitlines():
+        line = line.strip()
+        if line:
+            paragraphs[-1].append(line)
+        elif paragraphs[-1]:
+            paragraphs.append([])
+    return "\n\n".join(" ".join(lines) for lines in paragraphs if lines)
+
+
+def _normalise(node: Any) -> Any:
+    """Every ``description`` in a schema tree through :func:`prose`."""
+    if isinstance(node, dict):
+        return {
+            key: prose(value) if key == "description" and isinstance(value, str) else _normalise(value)
+            for key, value in node.items()
+        }
+    if isinstance(node, list):
+        return [_normalise(item) for item in node]
+    return node
+
+
 def _message_key(direction: str, tag: str) -> str:
     return f"{direction}.{tag}"
 
@@ -107,6 +137,7 @@ def build_document() -> dict[str, Any]:
     client_types: list[type[msgspec.Struct]] = list(p.CLIENT_FRAMES)
     server_types: list[type[msgspec.Struct]] = list(p.SERVER_EVENTS)
     schemas, components = msgspec.json.schema_components(client_types + server_types, ref_template=_REF)
+    schemas, components = _normalise(schemas), _normalise(components)
     by_type = dict(zip(client_types + server_types, schemas, strict=True))
 
     messages: dict[str, Any] = {}
@@ -114,14 +145,14 @@ def build_document() -> dict[str, Any]:
         messages[_message_key("client", _tag(cls))] = {
             "name": _tag(cls),
             "title": _tag(cls),
-            "summary": inspect.getdoc(cls) or _tag(cls),
+            "summary": prose(inspect.getdoc(cls) or _tag(cls)),
             "payload": by_type[cls],
         }
     for cls in server_types:
         messages[_message_key("server", _tag(cls))] = {
             "name": _tag(cls),
             "title": _tag(cls),
-            "summary": inspect.getdoc(cls) or _tag(cls),
+            "summary": prose(inspect.getdoc(cls) or _tag(cls)),
             "payload": by_type[cls],
         }
 

@@ -76,6 +76,8 @@ __all__ = [
 
 AUDIO_RATE = 48_000
 AUDIO_PTIME = 0.020
+# How long closing a peer connection may take before it is abandoned.
+CLOSE_TIMEOUT_S = 10.0
 
 
 # ---------------------------------------------------------------------- loopback
@@ -523,7 +525,10 @@ class HeadlessPeer:
             task.cancel()
         await asyncio.gather(*self._consumers, return_exceptions=True)
         self._consumers.clear()
-        await self.pc.close()
+        # aiortc's close can wait forever on a transport that never finishes its
+        # shutdown (seen under load on a 2-core machine); the peer is gone either way.
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self.pc.close(), CLOSE_TIMEOUT_S)
         for track in (self.audio_track, self.video_track):
             if track is not None:
                 track.stop()

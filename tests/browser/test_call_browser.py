@@ -32,12 +32,12 @@ from typing import Any
 import pytest
 
 from tests.browser.test_chat_browser import (
-    SCREENSHOTS,
     Watched,
     sign_in_agent,
     wait_until,
 )
 from tests.support.browser import CHROMIUM, CHROMIUM_ARGS, sync_playwright
+from tests.support.screenshots import screenshot_path
 from tests.support.server import LiveServer, live_server
 
 pytestmark = pytest.mark.browser
@@ -280,7 +280,7 @@ def test_video_call_between_the_widget_and_the_console(tmp_path: Path, playwrigh
             # The call in progress, for the docs: the console with the widget beside it.
             agent.wait_for_timeout(2500)  # a stats sample for the quality read-out
             expect(console_call.locator(".call-stats")).to_contain_text("MOS")
-            save_screenshot(agent, visitor, SCREENSHOTS / "call.png")
+            save_screenshot(agent, visitor, screenshot_path("call.png"))
 
             # Mute on the visitor's side: the sender's track is disabled and the agent
             # receives silence (no audio energy), and is told.

@@ -19,11 +19,11 @@ from urllib.parse import urlsplit
 import pytest
 
 from tests.support.browser import CHROMIUM, CHROMIUM_ARGS, sync_playwright
+from tests.support.screenshots import screenshot_path
 from tests.support.server import LiveServer, live_server
 
 pytestmark = pytest.mark.browser
 
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 TIMEOUT_MS = 15_000
 XSS = "<img src=x onerror=alert(1)> is this safe?"
 
@@ -184,10 +184,9 @@ def test_visitor_and_agent_chat_in_the_browser(tmp_path: Path, chromium: Any) ->
         assert visitor.evaluate("window.ContactCenter.visitorId") == only["visitor_id"]
         # Beside the chat, the visitor's journey: this conversation on its path.
         expect(agent.locator(".journey-box .jp-is-current")).to_contain_text("This conversation")
-        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         visitor.wait_for_timeout(400)  # let the entry animations settle
-        visitor.screenshot(path=str(SCREENSHOTS / "widget.png"))
-        agent.screenshot(path=str(SCREENSHOTS / "console.png"))
+        visitor.screenshot(path=str(screenshot_path("widget.png")))
+        agent.screenshot(path=str(screenshot_path("console.png")))
 
         composer.fill(XSS)
         composer.press("Enter")

@@ -17,11 +17,11 @@ import pytest
 from contact_center.journey.demo import DemoConfig, write_demo
 from contact_center.store.database import create_engine, upgrade_schema
 from tests.support.browser import CHROMIUM, CHROMIUM_ARGS, sync_playwright
+from tests.support.screenshots import screenshot_path
 from tests.support.server import LiveServer, live_server
 
 pytestmark = pytest.mark.browser
 
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 
 
 @pytest.fixture
@@ -90,11 +90,10 @@ def test_journey_page(demo_server: LiveServer, chromium: Any) -> None:
     page.select_option("#f-source", "newsletter")
     page.wait_for_function("() => document.querySelector('#status').textContent.startsWith('Updated')")
     assert "source=newsletter" in page.url
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.select_option("#f-source", "")
     page.click("button[data-metric=volume]")
     page.wait_for_timeout(300)
-    page.screenshot(path=str(SCREENSHOTS / "journey.png"), full_page=True)
+    page.screenshot(path=str(screenshot_path("journey.png")), full_page=True)
     assert problems == []
 
 

@@ -2,7 +2,7 @@
 formulas on hover, and follows the floor without a reload (a contact arrives, an agent
 misses offers and the alert banner appears, a supervisor sets the agent available from
 the page, the contact is answered, the chat is watched read-only); the reports tab draws
-its charts and downloads its CSV.  Leaves docs/screenshots/supervisor.png.
+its charts and downloads its CSV.  Leaves a screenshot (tests/support/screenshots.py).
 
 Debian's Chromium through Playwright, loopback only: any request that is not for the
 test server fails the test.
@@ -22,11 +22,11 @@ import pytest
 
 from tests.supervisor.floor import Floor
 from tests.support.browser import CHROMIUM, CHROMIUM_ARGS, sync_playwright
+from tests.support.screenshots import screenshot_path
 from tests.support.server import LiveServer, live_server
 
 pytestmark = pytest.mark.browser
 
-SCREENSHOT = Path(__file__).resolve().parents[2] / "docs" / "screenshots" / "supervisor.png"
 TIMEOUT_MS = 30_000
 XSS = "<img src=x onerror=alert(1)> is this safe?"
 REASON = "on the phone with <a customer>"
@@ -171,7 +171,7 @@ def run_page(context: Any, server: LiveServer, traffic: Traffic) -> None:
     banner = str(page.text_content('.banner[data-code="missed_offers"]'))
     assert "Alice let 3 offers in a row expire" in banner
     page.wait_for_selector("#agents-table tr[data-agent] .chip.st-away")
-    page.screenshot(path=str(SCREENSHOT), full_page=True)
+    page.screenshot(path=str(screenshot_path("supervisor.png")), full_page=True)
 
     # The supervisor sets her available from the page; she accepts; the figures move.
     alice = floor.agents["alice"]
