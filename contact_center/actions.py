@@ -13,8 +13,8 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from contact_center import protocol as p
+from contact_center.bus.hub import Subscriber
 from contact_center.conversations import Conversations
-from contact_center.gateway.hub import Subscriber
 from contact_center.journey.stages import StageRule, resolve_stage
 from contact_center.protocol import FrameError
 from contact_center.router_input import RouterInput

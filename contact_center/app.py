@@ -31,12 +31,12 @@ from starlette.websockets import WebSocket
 
 from contact_center.api.http import ApiError, ApiRoute, error_response, json_response
 from contact_center.api.openapi import openapi_document
+from contact_center.api.parts import ApiParts
 from contact_center.api.registry import API_ROUTES
 from contact_center.gateway import endpoint
-from contact_center.services import Services
 from contact_center.settings import Settings, load_settings
 from contact_center.store.database import upgrade_schema_async
-from contact_center.supervisor import socket as supervisor_endpoint
+from contact_center.wiring import Services
 
 log = logging.getLogger("contact_center")
 
@@ -174,7 +174,9 @@ def create_app(settings: Settings | None = None) -> Starlette:
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         await upgrade_schema_async(settings.resolved_database_url)
         services = Services(settings)
-        app.state.services = services
+        # The REST handlers see the parts as ApiParts (mypy checks the wiring fits).
+        api_parts: ApiParts = services
+        app.state.services = api_parts
         app.state.loop = asyncio.get_running_loop()
         if settings.role in ("all", "gateway"):
             generated = await services.users.ensure_admin(settings.admin_password)
@@ -199,22 +201,20 @@ def create_app(settings: Settings | None = None) -> Starlette:
         services: Services = request.app.state.services
         return Response(generate_latest(services.registry), media_type=CONTENT_TYPE_LATEST)
 
-    async def visitor_socket(websocket: WebSocket) -> None:
-        await endpoint.serve(websocket, websocket.app.state.services, endpoint.VISITOR)
+    def socket(kind: str) -> Any:
+        async def serve(websocket: WebSocket) -> None:
+            services: Services = websocket.app.state.services
+            await endpoint.serve(websocket, services, services.sockets[kind])
 
-    async def agent_socket(websocket: WebSocket) -> None:
-        await endpoint.serve(websocket, websocket.app.state.services, endpoint.AGENT)
-
-    async def supervisor_socket(websocket: WebSocket) -> None:
-        await endpoint.serve(websocket, websocket.app.state.services, supervisor_endpoint.SUPERVISOR)
+        return serve
 
     routes: list[BaseRoute] = [_api_route(api) for api in API_ROUTES]
     routes += [
         Route("/openapi.json", openapi),
         Route("/metrics", metrics),
-        WebSocketRoute("/ws/visitor", visitor_socket),
-        WebSocketRoute("/ws/agent", agent_socket),
-        WebSocketRoute("/ws/supervisor", supervisor_socket),
+        WebSocketRoute("/ws/visitor", socket("visitor")),
+        WebSocketRoute("/ws/agent", socket("agent")),
+        WebSocketRoute("/ws/supervisor", socket("supervisor")),
     ]
     routes += [Route(path, _page("site/" + file)) for path, file in DEMO_PAGES.items()]
     routes += [Route(path, _page(file)) for path, file in APP_PAGES.items()]

@@ -4,15 +4,33 @@ a socket, and describe a contact to its participants."""
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+from typing import Any, Protocol
 
 import msgspec
 
 from contact_center import protocol as p
-from contact_center.gateway.connection import Connection, contact_topic
-from contact_center.gateway.hub import Hub, Subscriber
+from contact_center.bus.hub import Hub, Subscriber
 from contact_center.store.conversation_log import Appended, ConversationLog, StoredEvent
 from contact_center.store.models import Contact
+
+# Every event of a conversation goes to the bus topic ``contact:<id>``.
+CONTACT_TOPIC = "contact:"
+
+
+def contact_topic(contact_id: str) -> str:
+    return CONTACT_TOPIC + contact_id
+
+
+class Follower(Protocol):
+    """What :meth:`Conversations.replay` needs of a socket (a gateway connection)."""
+
+    def begin_sync(self, contact_id: str) -> None: ...
+
+    def end_sync(self, contact_id: str, replayed_up_to: int) -> None: ...
+
+    def subscribe(self, topic: str) -> None: ...
+
+    def send(self, event: msgspec.Struct) -> None: ...
 
 
 def server_event(stored: StoredEvent) -> msgspec.Struct:
@@ -78,7 +96,7 @@ class Conversations:
         """An ephemeral event (typing, receipts, queue position): not stored."""
         self._hub.publish(contact_topic(contact_id), p.encode(event))
 
-    async def replay(self, conn: Connection, contact_id: str, after_seq: int, lock: asyncio.Lock) -> int:
+    async def replay(self, conn: Follower, contact_id: str, after_seq: int, lock: asyncio.Lock) -> int:
         """Subscribe ``conn`` to the conversation and send it every event after
         ``after_seq``, then the live events that arrived meanwhile, in seq order and
         without duplicates.  Returns the last seq sent."""

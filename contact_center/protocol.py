@@ -510,6 +510,23 @@ AGENT_FRAMES: frozenset[str] = frozenset(
 # following of live conversations.
 SUPERVISOR_FRAMES: frozenset[str] = frozenset({"ping", "sync", "contact.watch", "contact.unwatch"})
 
+# Frames a session hands to the calls part as they are.
+CALL_FRAME_TYPES: tuple[type[_Client], ...] = (
+    CallInvite,
+    CallRinging,
+    CallAccept,
+    CallReject,
+    CallOffer,
+    CallAnswer,
+    CallCandidates,
+    CallNegotiate,
+    CallHangup,
+    CallMediaState,
+    CallStats,
+)
+# Contact channels that are calls (one per agent at a time, ended with their call).
+CALL_CHANNELS = ("voice", "video")
+
 
 def frame_tag(cls: type[Struct]) -> str:
     tag = cls.__struct_config__.tag

@@ -4,16 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 import msgspec
 from starlette.requests import Request
 from starlette.responses import Response
 
+from contact_center.api.parts import ApiParts
 from contact_center.security import Identity, Role, TokenError
-
-if TYPE_CHECKING:
-    from contact_center.services import Services
 
 T = TypeVar("T")
 _encoder = msgspec.json.Encoder()
@@ -42,9 +40,9 @@ def error_response(exc: ApiError) -> Response:
     return json_response(ErrorBody(error=exc.code, message=exc.message), exc.status)
 
 
-def services_of(request: Request) -> Services:
-    services: Services = request.app.state.services
-    return services
+def parts_of(request: Request) -> ApiParts:
+    parts: ApiParts = request.app.state.services
+    return parts
 
 
 def identity_of(request: Request) -> Identity | None:
@@ -53,7 +51,7 @@ def identity_of(request: Request) -> Identity | None:
     if scheme.lower() != "bearer" or not token:
         return None
     try:
-        return services_of(request).signer.verify(token.strip())
+        return parts_of(request).signer.verify(token.strip())
     except TokenError:
         return None
 

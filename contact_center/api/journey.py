@@ -17,7 +17,8 @@ import msgspec
 from starlette.requests import Request
 from starlette.responses import Response
 
-from contact_center.api.http import ApiError, ApiRoute, body_of, json_response, require, services_of
+from contact_center.api.http import ApiError, ApiRoute, body_of, json_response, parts_of, require
+from contact_center.api.parts import ApiParts
 from contact_center.journey import schemas as js
 from contact_center.journey.analytics import CONVERSION_WINDOW_S, LOOKBACK_S, Filters, JourneyAnalytics
 from contact_center.journey.conversions import ConversionRecorder, InvalidEvent
@@ -117,7 +118,7 @@ ATTRIBUTION_QUERY: tuple[tuple[str, str, str], ...] = (
 
 
 def _analytics(request: Request) -> JourneyAnalytics:
-    return JourneyAnalytics(services_of(request).db)
+    return JourneyAnalytics(parts_of(request).db)
 
 
 def _csv(name: str, header: Sequence[str], rows: Iterable[Sequence[Any]]) -> Response:
@@ -220,22 +221,22 @@ async def visitor_journey(request: Request) -> Response:
     """Agents see the journey of a visitor they talk or talked to, or who waits in a
     queue; supervisors and admins see every visitor's."""
     identity = require(request, "agent")
-    services = services_of(request)
+    parts = parts_of(request)
     visitor_id = request.path_params["visitor_id"]
-    if not await _may_see_visitor(services, identity, visitor_id):
+    if not await _may_see_visitor(parts, identity, visitor_id):
         raise ApiError(404, "not_found", "no such visitor")
     limit = int(_number(request, "limit", 200, 1, 1000))
     journey = await _analytics(request).timeline(visitor_id, limit)
     for item in journey.items:
         if item.agent_id:
-            item.agent_name = await services.agent_name(item.agent_id)
+            item.agent_name = await parts.agent_name(item.agent_id)
     return json_response(journey)
 
 
-async def _may_see_visitor(services: Any, identity: Identity, visitor_id: str) -> bool:
+async def _may_see_visitor(parts: ApiParts, identity: Identity, visitor_id: str) -> bool:
     if identity.at_least("supervisor"):
         return True
-    contacts = await services.contacts.search(visitor_id=visitor_id, limit=100)
+    contacts = await parts.contacts.search(visitor_id=visitor_id, limit=100)
     return any(c.agent_id == identity.subject or c.status in ("queued", "offline") for c in contacts)
 
 
@@ -244,18 +245,18 @@ async def _may_see_visitor(services: Any, identity: Identity, visitor_id: str) -
 
 async def journey_event(request: Request) -> Response:
     """A site reports a conversion with its key in ``X-Site-Key``."""
-    services = services_of(request)
+    parts = parts_of(request)
     key = request.headers.get("x-site-key", "").strip()
     if not key:
         raise ApiError(401, "unauthenticated", "send the site's key in the X-Site-Key header")
-    site = await SiteStore(services.db).authenticate(key)
+    site = await SiteStore(parts.db).authenticate(key)
     if site is None:
         raise ApiError(403, "forbidden", "unknown or disabled site key")
     event = await body_of(request, js.JourneyEventIn, max_bytes=16_000)
     visitor_id = event.visitor_id
     if event.visitor_token:
         try:
-            identity = services.signer.verify(event.visitor_token)
+            identity = parts.signer.verify(event.visitor_token)
         except TokenError:
             raise ApiError(422, "invalid", "visitor_token is not a valid visitor token") from None
         if identity.role != "visitor" or (visitor_id and visitor_id != identity.subject):
@@ -264,7 +265,7 @@ async def journey_event(request: Request) -> Response:
     if not visitor_id:
         raise ApiError(422, "invalid", "give visitor_id or visitor_token")
     try:
-        touchpoint_id, duplicate = await ConversionRecorder(services.db).record(
+        touchpoint_id, duplicate = await ConversionRecorder(parts.db).record(
             site, event, visitor_id, time.time()
         )
     except InvalidEvent as exc:
@@ -288,19 +289,19 @@ def _site_out(site: Site) -> js.SiteOut:
 
 async def list_sites(request: Request) -> Response:
     require(request, "admin")
-    return json_response([_site_out(s) for s in await SiteStore(services_of(request).db).all()])
+    return json_response([_site_out(s) for s in await SiteStore(parts_of(request).db).all()])
 
 
 async def create_site(request: Request) -> Response:
     require(request, "admin")
     body = await body_of(request, js.SiteCreate)
-    site, key = await SiteStore(services_of(request).db).create(body.name.strip() or body.name)
+    site, key = await SiteStore(parts_of(request).db).create(body.name.strip() or body.name)
     return json_response(js.SiteCreated(site=_site_out(site), key=key), 201)
 
 
 async def disable_site(request: Request) -> Response:
     require(request, "admin")
-    if not await SiteStore(services_of(request).db).set_disabled(request.path_params["site_id"]):
+    if not await SiteStore(parts_of(request).db).set_disabled(request.path_params["site_id"]):
         raise ApiError(404, "not_found", "no such site")
     return Response(status_code=204)
 
@@ -309,15 +310,15 @@ async def disable_site(request: Request) -> Response:
 
 
 async def _rule_list(request: Request) -> js.StageRuleList:
-    services = services_of(request)
-    admin = await StageRuleStore(services.db).all()
+    parts = parts_of(request)
+    admin = await StageRuleStore(parts.db).all()
     out = [
         js.StageRuleOut(id=r.id, pattern=r.pattern, stage=r.stage, position=i, origin="admin")
         for i, r in enumerate(admin)
     ]
     out += [
         js.StageRuleOut(id=None, pattern=r.pattern, stage=r.stage, position=len(out) + i, origin="settings")
-        for i, r in enumerate(services.journey.settings_rules)
+        for i, r in enumerate(parts.journey.settings_rules)
     ]
     return js.StageRuleList(rules=out)
 
@@ -330,53 +331,53 @@ async def list_stage_rules(request: Request) -> Response:
 async def add_stage_rule(request: Request) -> Response:
     require(request, "admin")
     body = await body_of(request, js.StageRuleIn)
-    services = services_of(request)
+    parts = parts_of(request)
     try:
-        await StageRuleStore(services.db).add(body.pattern, body.stage, body.position)
+        await StageRuleStore(parts.db).add(body.pattern, body.stage, body.position)
     except InvalidRule as exc:
         raise ApiError(422, "invalid", str(exc)) from None
-    await services.journey.reload_rules()
+    await parts.journey.reload_rules()
     return json_response(await _rule_list(request), 201)
 
 
 async def replace_stage_rules(request: Request) -> Response:
     require(request, "admin")
     body = await body_of(request, js.StageRulesReplace)
-    services = services_of(request)
+    parts = parts_of(request)
     ordered = sorted(
         enumerate(body.rules), key=lambda p: p[1].position if p[1].position is not None else p[0]
     )
     try:
-        await StageRuleStore(services.db).replace([(r.pattern, r.stage) for _, r in ordered])
+        await StageRuleStore(parts.db).replace([(r.pattern, r.stage) for _, r in ordered])
     except InvalidRule as exc:
         raise ApiError(422, "invalid", str(exc)) from None
-    await services.journey.reload_rules()
+    await parts.journey.reload_rules()
     return json_response(await _rule_list(request))
 
 
 async def delete_stage_rule(request: Request) -> Response:
     require(request, "admin")
-    services = services_of(request)
+    parts = parts_of(request)
     try:
         rule_id = int(request.path_params["rule_id"])
     except ValueError:
         raise ApiError(404, "not_found", "no such rule") from None
-    if not await StageRuleStore(services.db).remove(rule_id):
+    if not await StageRuleStore(parts.db).remove(rule_id):
         raise ApiError(404, "not_found", "no such rule")
-    await services.journey.reload_rules()
+    await parts.journey.reload_rules()
     return Response(status_code=204)
 
 
 async def match_stage(request: Request) -> Response:
     """Which stage a page gets: its declared stage, else the first matching rule."""
     require(request, "supervisor")
-    services = services_of(request)
+    parts = parts_of(request)
     url = request.query_params.get("url", "")[:2048]
     declared = request.query_params.get("stage", "")
-    stage, how = resolve_stage(declared, url, services.journey.rules)
+    stage, how = resolve_stage(declared, url, parts.journey.rules)
     pattern = None
     if how == "rule":
-        pattern = next(r.pattern for r in services.journey.rules if r.matches(url))
+        pattern = next(r.pattern for r in parts.journey.rules if r.matches(url))
     return json_response(js.StageMatch(stage=stage, stage_source=how, pattern=pattern))
 
 

@@ -3,12 +3,12 @@ new group of routes is one import and one entry here; /openapi.json follows."""
 
 from __future__ import annotations
 
+from contact_center.api.calls import ROUTES as CALL_ROUTES
 from contact_center.api.http import ApiRoute
 from contact_center.api.journey import ROUTES as JOURNEY_ROUTES
 from contact_center.api.reports import ROUTES as REPORT_ROUTES
 from contact_center.api.routes import ROUTES as CORE_ROUTES
 from contact_center.api.supervisor import ROUTES as SUPERVISOR_ROUTES
-from contact_center.calls.api import ROUTES as CALL_ROUTES
 
 API_ROUTES: list[ApiRoute] = [
     *CORE_ROUTES,

@@ -15,7 +15,7 @@ from msgspec import Struct
 from starlette.requests import Request
 from starlette.responses import Response
 
-from contact_center.api.http import ApiError, ApiRoute, json_response, require, services_of
+from contact_center.api.http import ApiError, ApiRoute, json_response, parts_of, require
 from contact_center.supervisor.records import load_records
 from dashboard import reports
 from dashboard.reports import ContactRecord, Cut, Interval, ReportRow
@@ -98,7 +98,7 @@ async def get_report(request: Request) -> Response:
     tz_name = query.get("tz") or "UTC"
     tz = _zone(tz_name)
     start, end = _range(request, tz, interval)
-    records = await load_records(services_of(request).db, start.timestamp(), end.timestamp())
+    records = await load_records(parts_of(request).db, start.timestamp(), end.timestamp())
     rows = reports.report(
         records,
         start=start,

@@ -18,9 +18,10 @@ from contact_center.api.http import (
     body_of,
     identity_of,
     json_response,
+    parts_of,
     require,
-    services_of,
 )
+from contact_center.api.parts import ApiParts
 from contact_center.conversations import contact_summary
 from contact_center.router_input import ReloadConfig
 from contact_center.security import Identity, TokenError, new_id
@@ -33,15 +34,15 @@ from contact_center.store.users import UserExists, user_dict
 
 async def login(request: Request) -> Response:
     body = await body_of(request, s.LoginRequest)
-    services = services_of(request)
-    user = await services.users.authenticate(body.username, body.password)
+    parts = parts_of(request)
+    user = await parts.users.authenticate(body.username, body.password)
     if user is None:
         raise ApiError(401, "invalid_credentials", "wrong username or password")
     identity = Identity(subject=user.id, role=user.role, name=user.display_name)  # type: ignore[arg-type]
     return json_response(
         s.LoginResponse(
-            token=services.issue_token(identity),
-            expires_in=services.settings.agent_token_ttl_s,
+            token=parts.issue_token(identity),
+            expires_in=parts.settings.agent_token_ttl_s,
             user=msgspec.convert(user_dict(user), s.UserOut),
         )
     )
@@ -49,7 +50,7 @@ async def login(request: Request) -> Response:
 
 async def me(request: Request) -> Response:
     identity = require(request, "agent")
-    user = await services_of(request).users.get(identity.subject)
+    user = await parts_of(request).users.get(identity.subject)
     if user is None:
         raise ApiError(401, "unauthenticated", "unknown user")
     return json_response(msgspec.convert(user_dict(user), s.UserOut))
@@ -61,30 +62,30 @@ async def me(request: Request) -> Response:
 async def visitor_token(request: Request) -> Response:
     """A signed token for the widget.  The server picks the visitor id; a browser that
     sends a still-valid token keeps its id (and so its conversations)."""
-    services = services_of(request)
+    parts = parts_of(request)
     body = await body_of(request, s.VisitorTokenRequest, max_bytes=8192)
     visitor_id = ""
     if body.token:
         try:
-            identity = services.signer.verify(body.token)
+            identity = parts.signer.verify(body.token)
             if identity.role == "visitor":
                 visitor_id = identity.subject
         except TokenError:
             visitor_id = ""
     visitor_id = visitor_id or new_id()
-    token = services.issue_token(Identity(subject=visitor_id, role="visitor"))
+    token = parts.issue_token(Identity(subject=visitor_id, role="visitor"))
     return json_response(
         s.VisitorTokenResponse(
-            token=token, visitor_id=visitor_id, expires_in=services.settings.visitor_token_ttl_s
+            token=token, visitor_id=visitor_id, expires_in=parts.settings.visitor_token_ttl_s
         )
     )
 
 
 async def widget_config(request: Request) -> Response:
-    services = services_of(request)
+    parts = parts_of(request)
     queues = []
-    for queue in await services.queues.all():
-        status = services.queue_status(queue.id)
+    for queue in await parts.queues.all():
+        status = parts.queue_status(queue.id)
         queues.append(
             s.WidgetQueue(
                 id=queue.id,
@@ -100,7 +101,7 @@ async def widget_config(request: Request) -> Response:
     return json_response(
         s.WidgetConfig(
             queues=queues,
-            track_page_views=services.settings.track_page_views,
+            track_page_views=parts.settings.track_page_views,
             server_time=time.time(),
         )
     )
@@ -109,17 +110,17 @@ async def widget_config(request: Request) -> Response:
 async def page_views(request: Request) -> Response:
     """Page views batched by the widget (sent with navigator.sendBeacon on unload, so
     the token travels in the body)."""
-    services = services_of(request)
+    parts = parts_of(request)
     body = await body_of(request, s.PageViewsRequest, max_bytes=64_000)
     try:
-        identity = services.signer.verify(body.token)
+        identity = parts.signer.verify(body.token)
     except TokenError as exc:
         raise ApiError(401, "unauthenticated", str(exc)) from None
     if identity.role != "visitor":
         raise ApiError(403, "forbidden", "a visitor token is needed")
     now = time.time()
     for view in body.views:
-        await services.journey.record_page_view(identity.subject, view, now)
+        await parts.journey.record_page_view(identity.subject, view, now)
     return Response(status_code=204)
 
 
@@ -132,16 +133,16 @@ def _user_out(user: Any) -> s.UserOut:
 
 async def list_agents(request: Request) -> Response:
     require(request, "supervisor")
-    users = await services_of(request).users.all()
+    users = await parts_of(request).users.all()
     return json_response([_user_out(u) for u in users])
 
 
 async def create_agent(request: Request) -> Response:
     require(request, "admin")
     body = await body_of(request, s.AgentCreate)
-    services = services_of(request)
+    parts = parts_of(request)
     try:
-        user = await services.users.create(
+        user = await parts.users.create(
             body.username,
             body.password,
             body.role,
@@ -153,26 +154,26 @@ async def create_agent(request: Request) -> Response:
         )
     except UserExists:
         raise ApiError(409, "exists", f"user {body.username!r} exists") from None
-    services.router_input.submit(ReloadConfig(at=time.time(), what="agents"))
+    parts.router_input.submit(ReloadConfig(at=time.time(), what="agents"))
     return json_response(_user_out(user), 201)
 
 
 async def update_agent(request: Request) -> Response:
     require(request, "admin")
     body = await body_of(request, s.AgentUpdate)
-    services = services_of(request)
+    parts = parts_of(request)
     changes = {k: v for k, v in msgspec.structs.asdict(body).items() if v is not None}
-    user = await services.users.update(request.path_params["agent_id"], **changes)
+    user = await parts.users.update(request.path_params["agent_id"], **changes)
     if user is None:
         raise ApiError(404, "not_found", "no such agent")
-    services.router_input.submit(ReloadConfig(at=time.time(), what="agents"))
+    parts.router_input.submit(ReloadConfig(at=time.time(), what="agents"))
     return json_response(_user_out(user))
 
 
 async def agent_directory(request: Request) -> Response:
     """Colleagues an agent can transfer to (names only; no admin details)."""
     require(request, "agent")
-    users = await services_of(request).users.all()
+    users = await parts_of(request).users.all()
     return json_response(
         [s.DirectoryEntry(id=u.id, display_name=u.display_name, role=u.role) for u in users if not u.disabled]
     )
@@ -181,53 +182,53 @@ async def agent_directory(request: Request) -> Response:
 # --------------------------------------------------------------------------- admin: queues
 
 
-def _queue_out(queue: Any, services: Any) -> s.QueueOut:
-    return s.QueueOut(**queue_dict(queue), status=services.queue_status(queue.id))
+def _queue_out(queue: Any, parts: ApiParts) -> s.QueueOut:
+    return s.QueueOut(**queue_dict(queue), status=parts.queue_status(queue.id))
 
 
 async def list_queues(request: Request) -> Response:
     require(request, "agent")
-    services = services_of(request)
-    return json_response([_queue_out(q, services) for q in await services.queues.all()])
+    parts = parts_of(request)
+    return json_response([_queue_out(q, parts) for q in await parts.queues.all()])
 
 
-async def _check_overflow(services: Any, queue_id: str, overflow_to: str | None) -> None:
+async def _check_overflow(parts: ApiParts, queue_id: str, overflow_to: str | None) -> None:
     """An overflow target is another queue that exists (the router would send the
     contacts to the offline form instead, silently)."""
     if overflow_to is None:
         return
     if overflow_to == queue_id:
         raise ApiError(422, "invalid", "a queue cannot overflow to itself")
-    if await services.queues.get(overflow_to) is None:
+    if await parts.queues.get(overflow_to) is None:
         raise ApiError(422, "invalid", f"overflow_to: no queue {overflow_to!r}")
 
 
 async def create_queue(request: Request) -> Response:
     require(request, "admin")
     body = await body_of(request, s.QueueCreate)
-    services = services_of(request)
-    if await services.queues.get(body.id) is not None:
+    parts = parts_of(request)
+    if await parts.queues.get(body.id) is not None:
         raise ApiError(409, "exists", f"queue {body.id!r} exists")
-    await _check_overflow(services, body.id, body.overflow_to)
+    await _check_overflow(parts, body.id, body.overflow_to)
     fields = msgspec.structs.asdict(body)
     fields.pop("id")
     fields["hours"] = msgspec.to_builtins(body.hours) if body.hours else None
-    queue = await services.queues.create(body.id, **fields)
-    services.router_input.submit(ReloadConfig(at=time.time(), what="queues"))
-    return json_response(_queue_out(queue, services), 201)
+    queue = await parts.queues.create(body.id, **fields)
+    parts.router_input.submit(ReloadConfig(at=time.time(), what="queues"))
+    return json_response(_queue_out(queue, parts), 201)
 
 
 async def update_queue(request: Request) -> Response:
     require(request, "admin")
     body = await body_of(request, s.QueueUpdate)
-    services = services_of(request)
+    parts = parts_of(request)
     changes = s.queue_changes(body)
-    await _check_overflow(services, request.path_params["queue_id"], changes.get("overflow_to"))
-    queue = await services.queues.update(request.path_params["queue_id"], **changes)
+    await _check_overflow(parts, request.path_params["queue_id"], changes.get("overflow_to"))
+    queue = await parts.queues.update(request.path_params["queue_id"], **changes)
     if queue is None:
         raise ApiError(404, "not_found", "no such queue")
-    services.router_input.submit(ReloadConfig(at=time.time(), what="queues"))
-    return json_response(_queue_out(queue, services))
+    parts.router_input.submit(ReloadConfig(at=time.time(), what="queues"))
+    return json_response(_queue_out(queue, parts))
 
 
 # --------------------------------------------------------------------------- contacts
@@ -245,7 +246,7 @@ def _may_read(identity: Identity, contact: Contact) -> bool:
 
 async def list_contacts(request: Request) -> Response:
     identity = require(request, "agent")
-    services = services_of(request)
+    parts = parts_of(request)
     query = request.query_params
     try:
         limit = min(500, max(1, int(query.get("limit", "100"))))
@@ -256,7 +257,7 @@ async def list_contacts(request: Request) -> Response:
         status = query.get("status")
         if status not in ("queued", "offline"):
             agent_id = identity.subject
-    contacts = await services.contacts.search(
+    contacts = await parts.contacts.search(
         status=query.get("status") or None,
         agent_id=agent_id,
         visitor_id=query.get("visitor_id") or None,
@@ -264,26 +265,24 @@ async def list_contacts(request: Request) -> Response:
     )
     return json_response(
         s.ContactList(
-            contacts=[contact_summary(c, agent_name=await services.agent_name(c.agent_id)) for c in contacts]
+            contacts=[contact_summary(c, agent_name=await parts.agent_name(c.agent_id)) for c in contacts]
         )
     )
 
 
 async def get_contact(request: Request) -> Response:
     identity = require(request, "agent")
-    services = services_of(request)
-    contact = await services.contacts.get(request.path_params["contact_id"])
+    parts = parts_of(request)
+    contact = await parts.contacts.get(request.path_params["contact_id"])
     if contact is None or not _may_read(identity, contact):
         raise ApiError(404, "not_found", "no such contact")
-    events = await services.conversation_log.history(contact.id, 0, limit=10_000)
-    earlier = [
-        c for c in await services.contacts.history_for_visitor(contact.visitor_id) if c.id != contact.id
-    ]
+    events = await parts.conversation_log.history(contact.id, 0, limit=10_000)
+    earlier = [c for c in await parts.contacts.history_for_visitor(contact.visitor_id) if c.id != contact.id]
     return json_response(
         s.ContactDetail(
             contact=contact_summary(
                 contact,
-                agent_name=await services.agent_name(contact.agent_id),
+                agent_name=await parts.agent_name(contact.agent_id),
                 last_seq=events[-1].seq if events else 0,
             ),
             disposition=contact.disposition,
@@ -303,19 +302,19 @@ async def get_contact(request: Request) -> Response:
                 for e in events
             ],
             earlier_contacts=[
-                contact_summary(c, agent_name=await services.agent_name(c.agent_id)) for c in earlier
+                contact_summary(c, agent_name=await parts.agent_name(c.agent_id)) for c in earlier
             ],
-            visitor=await services.visitors.get(contact.visitor_id),
+            visitor=await parts.visitors.get(contact.visitor_id),
             offers=[
                 s.OfferEntry(
                     agent_id=o.agent_id,
-                    agent_name=await services.agent_name(o.agent_id),
+                    agent_name=await parts.agent_name(o.agent_id),
                     offered_at=o.offered_at,
                     answered_at=o.answered_at,
                     outcome=o.outcome,
                     reason=o.reason,
                 )
-                for o in await services.offers.of_contact(contact.id)
+                for o in await parts.offers.of_contact(contact.id)
             ],
         )
     )
@@ -325,10 +324,8 @@ async def get_contact(request: Request) -> Response:
 
 
 async def health(request: Request) -> Response:
-    services = services_of(request)
-    return json_response(
-        s.Health(status="ok", uptime_s=time.time() - services.started_at, **services.describe())
-    )
+    parts = parts_of(request)
+    return json_response(s.Health(status="ok", uptime_s=time.time() - parts.started_at, **parts.describe()))
 
 
 _ = identity_of, p  # re-exported helpers used by other route modules

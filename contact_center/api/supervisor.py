@@ -10,7 +10,7 @@ from msgspec import Meta, Struct
 from starlette.requests import Request
 from starlette.responses import Response
 
-from contact_center.api.http import ApiError, ApiRoute, body_of, json_response, require, services_of
+from contact_center.api.http import ApiError, ApiRoute, body_of, json_response, parts_of, require
 from contact_center.supervisor.actions import SupervisorActionError
 from dashboard.snapshot import Snapshot
 
@@ -47,8 +47,8 @@ def _flag(request: Request, name: str, default: bool) -> bool:
 
 async def get_snapshot(request: Request) -> Response:
     require(request, "supervisor")
-    services = services_of(request)
-    snapshot = services.aggregator.snapshot(
+    parts = parts_of(request)
+    snapshot = parts.aggregator.snapshot(
         time.time(),
         agent_table=_flag(request, "agents", True),
         formulas=_flag(request, "formulas", True),
@@ -59,9 +59,9 @@ async def get_snapshot(request: Request) -> Response:
 async def set_agent_status(request: Request) -> Response:
     identity = require(request, "supervisor")
     body = await body_of(request, AgentStatusRequest, max_bytes=4096)
-    services = services_of(request)
+    parts = parts_of(request)
     try:
-        await services.supervision.actions.set_agent_status(
+        await parts.supervisor_actions.set_agent_status(
             identity, request.path_params["agent_id"], body.status, body.reason
         )
     except SupervisorActionError as exc:
@@ -72,9 +72,9 @@ async def set_agent_status(request: Request) -> Response:
 async def reassign_contact(request: Request) -> Response:
     identity = require(request, "supervisor")
     body = await body_of(request, ReassignRequest, max_bytes=8192)
-    services = services_of(request)
+    parts = parts_of(request)
     try:
-        await services.supervision.actions.reassign(
+        await parts.supervisor_actions.reassign(
             identity, request.path_params["contact_id"], body.to_queue, body.to_agent, body.note
         )
     except SupervisorActionError as exc:

@@ -40,7 +40,7 @@ Persistence: every call is a row in ``calls`` and a journey touchpoint (see
 :mod:`contact_center.calls.store`); a routed call's contact ends with the call.
 """
 
-from contact_center.calls.manager import CALL_FRAME_TYPES, CallManager
+from contact_center.calls.manager import CallManager
 from contact_center.calls.store import CallStore
 
-__all__ = ["CALL_FRAME_TYPES", "CallManager", "CallStore"]
+__all__ = ["CallManager", "CallStore"]

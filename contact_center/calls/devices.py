@@ -19,7 +19,7 @@ from typing import Literal
 
 import msgspec
 
-from contact_center.gateway.connection import Connection
+from contact_center.calls.party import Outbox
 
 DeviceKind = Literal["visitor", "agent"]
 # What a device is to one call: it placed it, it rings, it answered, or it is over.
@@ -44,7 +44,7 @@ class Device:
 
     __slots__ = ("calls", "conn", "conn_id", "kind", "offers", "party_id", "ringing", "subject")
 
-    def __init__(self, party_id: str, subject: str, kind: DeviceKind, conn: Connection, conn_id: str) -> None:
+    def __init__(self, party_id: str, subject: str, kind: DeviceKind, conn: Outbox, conn_id: str) -> None:
         self.party_id = party_id
         self.subject = subject
         self.kind: DeviceKind = kind

@@ -15,14 +15,16 @@ import logging
 import secrets
 import time
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import msgspec
 
 from contact_center import protocol as p
 from contact_center.actions import ContactActions
+from contact_center.bus.hub import Hub
 from contact_center.calls.devices import Device, DeviceKind
 from contact_center.calls.owner import Origin, OwnedCall
+from contact_center.calls.party import CallSession
 from contact_center.calls.store import CallConflict, CallStore, NewCall
 from contact_center.calls.topics import (
     Control,
@@ -35,7 +37,6 @@ from contact_center.calls.topics import (
     presence_topic,
     subject_of,
 )
-from contact_center.gateway.hub import Hub
 from contact_center.protocol import FrameError
 from contact_center.router_input import RouterInput
 from contact_center.routing_config import agent_upserted
@@ -48,25 +49,8 @@ from signalling.call import Call, CallConfig
 from signalling.errors import SignallingError
 from signalling.validation import ValidationLimits, validate_message
 
-if TYPE_CHECKING:
-    from contact_center.gateway.session import Session
-
 log = logging.getLogger(__name__)
 
-CALL_FRAME_TYPES: tuple[type[msgspec.Struct], ...] = (
-    p.CallInvite,
-    p.CallRinging,
-    p.CallAccept,
-    p.CallReject,
-    p.CallOffer,
-    p.CallAnswer,
-    p.CallCandidates,
-    p.CallNegotiate,
-    p.CallHangup,
-    p.CallMediaState,
-    p.CallStats,
-)
-CALL_CHANNELS = ("voice", "video")
 # How long state changes gather before one transaction writes them.
 WRITE_BATCH_S = 0.05
 
@@ -134,7 +118,7 @@ class CallManager:
         """Calls whose state machine runs in this process, by call id."""
         return self._owned
 
-    def device(self, session: Session) -> Device:
+    def device(self, session: CallSession) -> Device:
         found = self._devices.get(id(session))
         if found is None:
             raise FrameError("invalid_frame", "this socket is not ready for calls")
@@ -147,7 +131,7 @@ class CallManager:
 
     # ------------------------------------------------------------------ devices
 
-    def attach(self, session: Session, device_id: str | None) -> str:
+    def attach(self, session: CallSession, device_id: str | None) -> str:
         """A socket opened: it becomes a device.  Returns its party id."""
         identity = session.identity
         subject = identity.subject
@@ -165,7 +149,7 @@ class CallManager:
         self._publish(presence_topic(party_id), Control(op="up", party=party_id, conn=device.conn_id))
         return party_id
 
-    def detach(self, session: Session) -> None:
+    def detach(self, session: CallSession) -> None:
         """The socket closed.  A call it was in gets the reconnect grace."""
         device = self._devices.pop(id(session), None)
         if device is None:
@@ -212,7 +196,7 @@ class CallManager:
 
     # ------------------------------------------------------------------ routing offers
 
-    def offer_seen(self, session: Session, contact_id: str) -> None:
+    def offer_seen(self, session: CallSession, contact_id: str) -> None:
         """An agent socket received the routing offer of a call contact: the call
         rings on this device (the offer *is* the ringing)."""
         device = self._devices.get(id(session))
@@ -230,7 +214,7 @@ class CallManager:
             ),
         )
 
-    def offer_gone(self, session: Session, contact_id: str) -> None:
+    def offer_gone(self, session: CallSession, contact_id: str) -> None:
         """The routing offer was revoked (expired, declined, the visitor left)."""
         device = self._devices.get(id(session))
         if device is None or contact_id not in device.offers:
@@ -241,7 +225,7 @@ class CallManager:
             Control(op="withdraw", party=device.party_id, contact_id=contact_id),
         )
 
-    def answer_offer(self, session: Session, contact_id: str, accept: bool) -> bool:
+    def answer_offer(self, session: CallSession, contact_id: str, accept: bool) -> bool:
         """``offer.accept`` / ``offer.decline`` on a call ringing on this device mean
         ``call.accept`` / ``call.reject``.  False when no call rings here for it."""
         device = self._devices.get(id(session))
@@ -255,7 +239,7 @@ class CallManager:
 
     # ------------------------------------------------------------------ frames
 
-    async def handle(self, session: Session, frame: msgspec.Struct) -> None:
+    async def handle(self, session: CallSession, frame: msgspec.Struct) -> None:
         """A ``call.*`` frame from a socket: validate, then apply (an invite here, in
         the process that becomes the call's owner) or send to the call's owner."""
         device = self.device(session)
@@ -312,7 +296,7 @@ class CallManager:
     # ------------------------------------------------------------------ invite
 
     async def _invite(
-        self, session: Session, device: Device, frame: p.CallInvite, message: dict[str, Any], now: float
+        self, session: CallSession, device: Device, frame: p.CallInvite, message: dict[str, Any], now: float
     ) -> None:
         if session.replay_ack(frame.id):
             return
@@ -372,7 +356,7 @@ class CallManager:
 
     async def _invite_queue(
         self,
-        session: Session,
+        session: CallSession,
         device: Device,
         frame: p.CallInvite,
         call_id: str,
@@ -464,7 +448,9 @@ class CallManager:
             invited_at=self.clock(),
         )
 
-    async def _glare(self, session: Session, device: Device, frame: p.CallInvite, contact: Contact) -> bool:
+    async def _glare(
+        self, session: CallSession, device: Device, frame: p.CallInvite, contact: Contact
+    ) -> bool:
         """Both sides of a conversation called each other at once.  The first invite
         stored wins; this device answers it instead of placing its own call (as
         Matrix clients do), and is told its own call was ``replaced``."""

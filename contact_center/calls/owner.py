@@ -15,12 +15,14 @@ import asyncio
 import logging
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal, Protocol
 
 import msgspec
 
 from contact_center import protocol as p
 from contact_center.actions import Actor, ContactActions
+from contact_center.bus.hub import Hub
+from contact_center.calls.store import CallStore
 from contact_center.calls.topics import (
     Control,
     call_contact_topic,
@@ -30,18 +32,17 @@ from contact_center.calls.topics import (
     presence_topic,
     subject_of,
 )
-from contact_center.gateway.connection import CONTACT_TOPIC, contact_topic
+from contact_center.conversations import CONTACT_TOPIC, contact_topic
+from contact_center.router_input import RouterInput
+from contact_center.settings import Settings
+from contact_center.store.contacts import ContactStore
+from contact_center.store.models import Contact
 from dashboard import events as dev
 from routing import events as rev
 from signalling.call import Call, Effect, EndReason, SendTo, StateChanged
 from signalling.errors import SignallingError
 from signalling.quality import CallQualityTracker, StatsSample
 from signalling.turn import ice_servers
-
-if TYPE_CHECKING:
-    from contact_center.calls.manager import CallManager
-    from contact_center.store.contacts import ContactStore
-    from contact_center.store.models import Contact
 
 log = logging.getLogger(__name__)
 
@@ -78,12 +79,43 @@ class _ContactPeek(msgspec.Struct):
 _contact_peek = msgspec.json.Decoder(_ContactPeek)
 
 
+class Owner(Protocol):
+    """What an owned call needs of the process's call manager (which holds every owned
+    call, the devices and the batched writer)."""
+
+    settings: Settings
+    hub: Hub
+    contacts: ContactStore
+    actions: ContactActions
+    router_input: RouterInput
+    store: CallStore
+    emit: Callable[[dev.DomainEvent], None]
+    agent_name: Callable[[str], Awaitable[str]]
+    clock: Callable[[], float]
+
+    def ring_devices(self, subject: str, call_id: str, contact_id: str) -> None:
+        """Ask every gateway to ring the devices of ``subject`` (a user or visitor)."""
+        ...
+
+    async def hold_call_capacity(self, agent_id: str, on_call: bool) -> None: ...
+
+    def queue_update(self, call_id: str, values: dict[str, Any]) -> None:
+        """Write these columns of the call's row with the next batch."""
+        ...
+
+    def discard_update(self, call_id: str) -> None: ...
+
+    def forget(self, owned: OwnedCall) -> None:
+        """The call is over: the manager stops routing frames to it."""
+        ...
+
+
 class OwnedCall:
     """One call, owned by this process."""
 
     def __init__(
         self,
-        manager: CallManager,
+        manager: Owner,
         call: Call,
         *,
         contact_id: str,

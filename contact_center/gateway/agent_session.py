@@ -6,14 +6,15 @@ import msgspec
 
 from contact_center import protocol as p
 from contact_center.actions import Actor
-from contact_center.calls.manager import CALL_CHANNELS, CALL_FRAME_TYPES
-from contact_center.conversations import contact_summary
+from contact_center.conversations import contact_summary, contact_topic
 from contact_center.directory import ContactRef
-from contact_center.gateway.connection import contact_topic
+from contact_center.gateway.connection import Connection
+from contact_center.gateway.parts import AgentParts
 from contact_center.gateway.session import Session
 from contact_center.protocol import FrameError
 from contact_center.router_driver import QUEUES_TOPIC, agent_topic
 from contact_center.router_input import AgentConnected
+from contact_center.security import Identity
 from contact_center.store.models import Contact
 from dashboard import events as dev
 from routing import events as rev
@@ -38,8 +39,9 @@ _peek = msgspec.json.Decoder(_AgentTopicPeek)
 class AgentSession(Session):
     allowed_frames = p.AGENT_FRAMES
 
-    def __init__(self, *args: object, **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+    def __init__(self, parts: AgentParts, conn: Connection, identity: Identity) -> None:
+        super().__init__(parts, conn, identity)
+        self.parts = parts
         # Conversations this agent holds now (kept current from its bus topic).
         self.assigned: set[str] = set()
         self.watching: set[str] = set()
@@ -49,20 +51,20 @@ class AgentSession(Session):
         return self.identity.subject
 
     async def open(self, hello: p.Hello) -> None:
-        services = self.services
-        services.presence.connected("agent", self.agent_id)
-        party_id = services.calls.attach(self, hello.device_id)
+        parts = self.parts
+        parts.presence.connected("agent", self.agent_id)
+        party_id = parts.calls.attach(self, hello.device_id)
         self.conn.observer = self._observe
         self.conn.subscribe(agent_topic(self.agent_id))
         self.conn.subscribe(QUEUES_TOPIC)
         now = self.now()
-        contacts = await services.contacts.active_for_agent(self.agent_id)
+        contacts = await parts.contacts.active_for_agent(self.agent_id)
         self.assigned = {c.id for c in contacts}
         summaries = [
             contact_summary(
                 c,
                 agent_name=self.identity.name,
-                last_seq=await services.conversation_log.last_seq(c.id),
+                last_seq=await parts.conversation_log.last_seq(c.id),
             )
             for c in contacts
         ]
@@ -80,12 +82,12 @@ class AgentSession(Session):
         for contact in contacts:
             await self.replay(contact.id, resume.get(contact.id, 0))
         # The router answers with this agent's state and outstanding offers.
-        services.router_input.submit(AgentConnected(at=now, agent_id=self.agent_id))
+        parts.router_input.submit(AgentConnected(at=now, agent_id=self.agent_id))
 
     async def close(self) -> None:
         await super().close()
-        self.services.calls.detach(self)
-        self.services.presence.disconnected("agent", self.agent_id)
+        self.parts.calls.detach(self)
+        self.parts.presence.disconnected("agent", self.agent_id)
 
     def _observe(self, topic: str, payload: bytes) -> None:
         """Assignments arrive on the agent's topic, possibly from a router in another
@@ -102,19 +104,19 @@ class AgentSession(Session):
             self.assigned.discard(peek.contact_id)
             if peek.contact_id not in self.watching:
                 self.conn.unsubscribe(contact_topic(peek.contact_id))
-        elif peek.type == "offer" and peek.contact is not None and peek.contact.channel in CALL_CHANNELS:
+        elif peek.type == "offer" and peek.contact is not None and peek.contact.channel in p.CALL_CHANNELS:
             # The routing offer of a call is its ringing on this console.
-            self.services.calls.offer_seen(self, peek.contact.id)
+            self.parts.calls.offer_seen(self, peek.contact.id)
         elif peek.type == "offer.revoked" and peek.contact_id is not None:
-            self.services.calls.offer_gone(self, peek.contact_id)
+            self.parts.calls.offer_gone(self, peek.contact_id)
 
     async def _held(self, contact_id: str) -> Contact:
         """A conversation this agent holds (the bus may not have told us yet, so the
         database has the last word)."""
-        contact = await self.services.contacts.get(contact_id)
+        contact = await self.parts.contacts.get(contact_id)
         if contact is None or contact.agent_id != self.agent_id:
             raise FrameError("forbidden", "this conversation is not assigned to you")
-        self.services.directory.remember(contact)
+        self.parts.directory.remember(contact)
         if contact.status != "active":
             raise FrameError("closed", "this conversation has ended")
         self.assigned.add(contact_id)
@@ -123,22 +125,22 @@ class AgentSession(Session):
     async def _check_held(self, contact_id: str) -> ContactRef:
         """The hot-path form of :meth:`_held`: the directory answers without a read
         while the conversation is open and this agent's."""
-        ref = await self.services.directory.get(contact_id)
+        ref = await self.parts.directory.get(contact_id)
         if ref is None or ref.agent_id != self.agent_id or ref.status != "active":
-            return self.services.directory.remember(await self._held(contact_id))
+            return self.parts.directory.remember(await self._held(contact_id))
         return ref
 
     def _actor(self) -> Actor:
         return Actor("agent", self.agent_id, self.identity.name)
 
     async def handle(self, frame: msgspec.Struct) -> None:
-        services = self.services
-        submit = services.router_input.submit
+        parts = self.parts
+        submit = parts.router_input.submit
         now = self.now()
-        if isinstance(frame, CALL_FRAME_TYPES):
-            await services.calls.handle(self, frame)
+        if isinstance(frame, p.CALL_FRAME_TYPES):
+            await parts.calls.handle(self, frame)
             return
-        if isinstance(frame, p.OfferAccept | p.OfferDecline) and services.calls.answer_offer(
+        if isinstance(frame, p.OfferAccept | p.OfferDecline) and parts.calls.answer_offer(
             self, frame.contact_id, accept=isinstance(frame, p.OfferAccept)
         ):
             # A call ringing here: answering the offer answers (or rejects) the call.
@@ -146,12 +148,12 @@ class AgentSession(Session):
             return
         if isinstance(frame, p.ChatMessage):
             ref = await self._check_held(frame.contact_id)
-            appended = await services.actions.post_message(
+            appended = await parts.actions.post_message(
                 frame.contact_id, self._actor(), frame.body, frame.id, self.conn
             )
             if not ref.agent_spoke and not appended.duplicate:
                 ref.agent_spoke = True
-                services.domain.emit(
+                parts.domain.emit(
                     dev.MessageSent(
                         at=appended.event.created_at,
                         contact_id=ref.contact_id,
@@ -164,7 +166,7 @@ class AgentSession(Session):
             )
         elif isinstance(frame, p.ChatTyping):
             await self._check_held(frame.contact_id)
-            services.conversations.publish(
+            parts.conversations.publish(
                 frame.contact_id,
                 p.TypingEvent(
                     contact_id=frame.contact_id, by="agent", typing=frame.typing, name=self.identity.name
@@ -173,8 +175,8 @@ class AgentSession(Session):
         elif isinstance(frame, p.ChatReceipt):
             await self._check_held(frame.contact_id)
             column = "agent_read_seq" if frame.state == "read" else "agent_delivered_seq"
-            services.receipts.record(frame.contact_id, column, frame.seq)
-            services.conversations.publish(
+            parts.receipts.record(frame.contact_id, column, frame.seq)
+            parts.conversations.publish(
                 frame.contact_id,
                 p.ReceiptEvent(contact_id=frame.contact_id, by="agent", seq=frame.seq, state=frame.state),
             )
@@ -199,39 +201,37 @@ class AgentSession(Session):
             submit(rev.ContactTaken(at=now, contact_id=frame.contact_id, agent_id=self.agent_id))
             self.ack(frame.id, contact_id=frame.contact_id)
         elif isinstance(frame, p.ContactEndFrame):
-            existing = await services.contacts.get(frame.contact_id)
+            existing = await parts.contacts.get(frame.contact_id)
             if existing is not None and existing.status == "ended" and existing.agent_id == self.agent_id:
                 # Ended already (the visitor left first): the agent still files the
                 # disposition.
                 if frame.disposition and not existing.disposition:
-                    await services.contacts.set_disposition(existing.id, frame.disposition)
+                    await parts.contacts.set_disposition(existing.id, frame.disposition)
                 self.ack(frame.id, contact_id=existing.id, duplicate=True)
                 return
             contact = await self._held(frame.contact_id)
-            await services.actions.end(contact, self._actor(), frame.disposition)
+            await parts.actions.end(contact, self._actor(), frame.disposition)
             self.ack(frame.id, contact_id=contact.id)
         elif isinstance(frame, p.ContactTransfer):
             if self.replay_ack(frame.id):
                 return
             contact = await self._held(frame.contact_id)
-            if contact.channel in CALL_CHANNELS:
+            if contact.channel in p.CALL_CHANNELS:
                 raise FrameError("conflict", "a call is not transferred: it ends with its contact", frame.id)
             if frame.to_agent is not None:
                 # A named colleague: one who exists and may sign in, and not oneself
                 # (the engine would offer it straight back).
                 if frame.to_agent == self.agent_id:
                     raise FrameError("conflict", "you already hold this conversation")
-                colleague = await services.users.get(frame.to_agent)
+                colleague = await parts.users.get(frame.to_agent)
                 if colleague is None or colleague.disabled:
                     raise FrameError("not_found", f"no agent {frame.to_agent!r}")
-            await services.actions.transfer(
-                contact, self._actor(), frame.to_queue, frame.to_agent, frame.note
-            )
+            await parts.actions.transfer(contact, self._actor(), frame.to_queue, frame.to_agent, frame.note)
             self.ack(frame.id, contact_id=contact.id)
         elif isinstance(frame, p.ContactWatch):
             if not self.identity.at_least("supervisor"):
                 raise FrameError("forbidden", "only supervisors can watch conversations", frame.id)
-            watched = await services.contacts.get(frame.contact_id)
+            watched = await parts.contacts.get(frame.contact_id)
             if watched is None:
                 raise FrameError("not_found", "no such conversation", frame.id)
             self.watching.add(watched.id)
@@ -242,7 +242,7 @@ class AgentSession(Session):
             self.ack(frame.id)
         elif isinstance(frame, p.Sync):
             if frame.contact_id not in self.assigned and frame.contact_id not in self.watching:
-                handled = await services.contacts.get(frame.contact_id)
+                handled = await parts.contacts.get(frame.contact_id)
                 # Agents may re-read conversations they handled (the transcript).
                 if handled is None or (
                     handled.agent_id != self.agent_id and not self.identity.at_least("supervisor")

@@ -14,16 +14,11 @@ from collections.abc import Callable
 import msgspec
 from starlette.websockets import WebSocket, WebSocketState
 
-from contact_center.gateway.hub import Hub
+from contact_center.bus.hub import Hub
+from contact_center.conversations import CONTACT_TOPIC
 from contact_center.protocol import encode
 
 log = logging.getLogger(__name__)
-
-CONTACT_TOPIC = "contact:"
-
-
-def contact_topic(contact_id: str) -> str:
-    return CONTACT_TOPIC + contact_id
 
 
 class _SeqOnly(msgspec.Struct):

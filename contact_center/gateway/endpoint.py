@@ -1,4 +1,5 @@
-"""The WebSocket endpoints: ``/ws/visitor`` (widget) and ``/ws/agent`` (console).
+"""The WebSocket endpoints: ``/ws/visitor`` (widget), ``/ws/agent`` (console) and
+``/ws/supervisor`` (the live dashboard).
 
 Every socket goes through the same steps: origin check, ``hello`` with a signed token
 within the time limit (else close 4401), the role check for this endpoint (else 4403),
@@ -14,20 +15,18 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from contact_center import protocol as p
 from contact_center.gateway.agent_session import AgentSession
 from contact_center.gateway.connection import Connection
+from contact_center.gateway.parts import AgentParts, SocketParts, SupervisorParts, VisitorParts
 from contact_center.gateway.ratelimit import TokenBucket
 from contact_center.gateway.session import Session
+from contact_center.gateway.supervisor_session import SupervisorConnection, SupervisorSession
 from contact_center.gateway.visitor_session import VisitorSession
 from contact_center.security import Identity, TokenError
-
-if TYPE_CHECKING:
-    from contact_center.services import Services
 
 log = logging.getLogger(__name__)
 
@@ -69,19 +68,43 @@ class SocketKind:
     name: str
     # Which identities may open it (others are closed with 4403).
     admits: Callable[[Identity], bool]
-    session: Callable[[Services, Connection, Identity], Session]
+    # The session of an authenticated socket (bound to its parts by the wiring).
+    session: Callable[[Connection, Identity], Session]
     connection: type[Connection] = Connection
     # The label for the connection and frame metrics.
     metric_role: Callable[[Identity], str] = lambda identity: identity.role
 
 
-VISITOR = SocketKind("visitor", lambda identity: identity.role == "visitor", VisitorSession)
-AGENT = SocketKind("agent", lambda identity: identity.is_staff, AgentSession)
+def visitor_socket(parts: VisitorParts) -> SocketKind:
+    return SocketKind(
+        "visitor",
+        lambda identity: identity.role == "visitor",
+        lambda conn, identity: VisitorSession(parts, conn, identity),
+    )
 
 
-async def serve(websocket: WebSocket, services: Services, kind: SocketKind) -> None:
-    settings = services.settings
-    metrics = services.metrics
+def agent_socket(parts: AgentParts) -> SocketKind:
+    return SocketKind(
+        "agent",
+        lambda identity: identity.is_staff,
+        lambda conn, identity: AgentSession(parts, conn, identity),
+    )
+
+
+def supervisor_socket(parts: SupervisorParts) -> SocketKind:
+    return SocketKind(
+        "supervisor",
+        lambda identity: identity.is_staff and identity.at_least("supervisor"),
+        lambda conn, identity: SupervisorSession(parts, conn, identity),
+        SupervisorConnection,
+        # Counted apart from the supervisor's agent console, if it has one open.
+        metric_role=lambda _identity: "supervisor_page",
+    )
+
+
+async def serve(websocket: WebSocket, parts: SocketParts, kind: SocketKind) -> None:
+    settings = parts.settings
+    metrics = parts.metrics
     if not origin_allowed(websocket, settings.allowed_origins):
         await websocket.close(CLOSE_FORBIDDEN)
         return
@@ -91,31 +114,31 @@ async def serve(websocket: WebSocket, services: Services, kind: SocketKind) -> N
         await websocket.close(CLOSE_UNAUTHENTICATED, "send hello with a valid token first")
         return
     try:
-        identity = services.signer.verify(hello.token)
+        identity = parts.signer.verify(hello.token)
     except TokenError as exc:
         await websocket.close(CLOSE_UNAUTHENTICATED, str(exc))
         return
     if not kind.admits(identity):
         await websocket.close(CLOSE_FORBIDDEN, f"this token cannot open the {kind.name} socket")
         return
-    if identity.is_staff and not await services.staff_allowed(identity):
+    if identity.is_staff and not await parts.staff_allowed(identity):
         await websocket.close(CLOSE_FORBIDDEN, "account disabled")
         return
 
     role = kind.metric_role(identity)
     conn = kind.connection(
         websocket,
-        services.hub,
+        parts.hub,
         settings.send_queue_frames,
         metrics.gateway_frames_out.labels(role=role).inc,
     )
     conn.start()
-    session = kind.session(services, conn, identity)
+    session = kind.session(conn, identity)
     connections = metrics.gateway_connections.labels(role=role)
     connections.inc()
     try:
         await session.open(hello)
-        await _frames(websocket, conn, session, identity, services)
+        await _frames(websocket, conn, session, identity, parts)
     except WebSocketDisconnect:
         pass
     except Exception:
@@ -130,10 +153,10 @@ async def serve(websocket: WebSocket, services: Services, kind: SocketKind) -> N
 
 
 async def _frames(
-    websocket: WebSocket, conn: Connection, session: Session, identity: Identity, services: Services
+    websocket: WebSocket, conn: Connection, session: Session, identity: Identity, parts: SocketParts
 ) -> None:
-    settings = services.settings
-    metrics = services.metrics
+    settings = parts.settings
+    metrics = parts.metrics
     bucket = TokenBucket(settings.rate_per_s, settings.rate_burst, time.monotonic())
     frames_in = metrics.gateway_frames_in.labels(role=identity.role)
     while not conn.closed:

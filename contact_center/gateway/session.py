@@ -5,26 +5,32 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import OrderedDict
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 import msgspec
 
 from contact_center import protocol as p
+from contact_center.conversations import Conversations
 from contact_center.gateway.connection import Connection
 from contact_center.security import Identity
+from contact_center.store.contacts import ContactStore
 from contact_center.store.models import Contact
 
-if TYPE_CHECKING:
-    from contact_center.services import Services
-
 _RECENT_IDS = 512
+
+
+class SessionParts(Protocol):
+    """What every session needs (its kind's parts extend it: gateway.parts)."""
+
+    conversations: Conversations
+    contacts: ContactStore
 
 
 class Session:
     allowed_frames: frozenset[str] = frozenset()
 
-    def __init__(self, services: Services, conn: Connection, identity: Identity) -> None:
-        self.services = services
+    def __init__(self, parts: SessionParts, conn: Connection, identity: Identity) -> None:
+        self._conversations = parts.conversations
         self.conn = conn
         self.identity = identity
         self._sync_lock = asyncio.Lock()
@@ -75,7 +81,7 @@ class Session:
         await self.replay(contact.id, 0)
 
     async def replay(self, contact_id: str, after_seq: int) -> int:
-        return await self.services.conversations.replay(self.conn, contact_id, after_seq, self._sync_lock)
+        return await self._conversations.replay(self.conn, contact_id, after_seq, self._sync_lock)
 
     def now(self) -> float:
         return time.time()

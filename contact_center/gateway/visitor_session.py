@@ -6,12 +6,14 @@ import msgspec
 
 from contact_center import protocol as p
 from contact_center.actions import Actor
-from contact_center.calls import CALL_FRAME_TYPES
 from contact_center.conversations import contact_summary
 from contact_center.directory import ContactRef
+from contact_center.gateway.connection import Connection
+from contact_center.gateway.parts import VisitorParts
 from contact_center.gateway.session import Session
 from contact_center.protocol import FrameError
 from contact_center.router_input import PositionRequested
+from contact_center.security import Identity
 from contact_center.store.models import Contact
 
 # A just-ended conversation stays in the widget this long (for the rating prompt).
@@ -21,8 +23,9 @@ RECENTLY_CLOSED_S = 30 * 60
 class VisitorSession(Session):
     allowed_frames = p.VISITOR_FRAMES
 
-    def __init__(self, *args: object, **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+    def __init__(self, parts: VisitorParts, conn: Connection, identity: Identity) -> None:
+        super().__init__(parts, conn, identity)
+        self.parts = parts
         # Conversations this socket follows (for page-change notices).
         self.following: set[str] = set()
 
@@ -31,19 +34,19 @@ class VisitorSession(Session):
         return self.identity.subject
 
     async def open(self, hello: p.Hello) -> None:
-        services = self.services
-        services.presence.connected("visitor", self.visitor_id)
-        party_id = services.calls.attach(self, hello.device_id)
+        parts = self.parts
+        parts.presence.connected("visitor", self.visitor_id)
+        party_id = parts.calls.attach(self, hello.device_id)
         now = self.now()
-        await services.visitors.seen(self.visitor_id, now)
-        contacts = await services.contacts.for_visitor(
+        await parts.visitors.seen(self.visitor_id, now)
+        contacts = await parts.contacts.for_visitor(
             self.visitor_id, recent_closed_since=now - RECENTLY_CLOSED_S
         )
         summaries = [
             contact_summary(
                 c,
-                agent_name=await services.agent_name(c.agent_id),
-                last_seq=await services.conversation_log.last_seq(c.id),
+                agent_name=await parts.agent_name(c.agent_id),
+                last_seq=await parts.conversation_log.last_seq(c.id),
             )
             for c in contacts
         ]
@@ -62,31 +65,31 @@ class VisitorSession(Session):
             self.following.add(contact.id)
             await self.replay(contact.id, resume.get(contact.id, 0))
             if contact.status == "queued":
-                services.router_input.submit(PositionRequested(at=now, contact_id=contact.id))
+                parts.router_input.submit(PositionRequested(at=now, contact_id=contact.id))
 
     async def close(self) -> None:
         await super().close()
-        self.services.calls.detach(self)
-        self.services.presence.disconnected("visitor", self.visitor_id)
+        self.parts.calls.detach(self)
+        self.parts.presence.disconnected("visitor", self.visitor_id)
 
     async def follow(self, contact: Contact) -> None:
-        self.services.directory.remember(contact)
+        self.parts.directory.remember(contact)
         self.following.add(contact.id)
         await self.replay(contact.id, 0)
 
     async def _own(self, contact_id: str) -> Contact:
         """The contact, if it is this visitor's; "not found" otherwise, so a visitor
         cannot even learn whether another visitor's contact exists."""
-        contact = await self.services.contacts.get(contact_id)
+        contact = await self.parts.contacts.get(contact_id)
         if contact is None or contact.visitor_id != self.visitor_id:
             raise FrameError("not_found", "no such conversation")
-        self.services.directory.remember(contact)
+        self.parts.directory.remember(contact)
         return contact
 
     async def _own_ref(self, contact_id: str) -> ContactRef:
         """Like :meth:`_own` for the hot path (messages, typing, receipts): from the
         directory, without reading the row."""
-        ref = await self.services.directory.get(contact_id)
+        ref = await self.parts.directory.get(contact_id)
         if ref is None or ref.visitor_id != self.visitor_id:
             raise FrameError("not_found", "no such conversation")
         return ref
@@ -95,13 +98,13 @@ class VisitorSession(Session):
         """An agent in conversation with this visitor sees where the visitor is now."""
         now = self.now()
         for contact_id in self.following:
-            ref = await self.services.directory.get(contact_id)
+            ref = await self.parts.directory.get(contact_id)
             if ref is None or not ref.is_open:
                 continue
-            await self.services.contacts.set_data(
+            await self.parts.contacts.set_data(
                 contact_id, page={"url": page.url, "title": page.title, "stage": page.stage, "at": now}
             )
-            self.services.conversations.publish(
+            self.parts.conversations.publish(
                 contact_id,
                 p.VisitorPageEvent(
                     contact_id=contact_id, url=page.url, title=page.title, stage=page.stage, at=now
@@ -112,10 +115,10 @@ class VisitorSession(Session):
         return Actor("visitor", self.visitor_id, contact.name)
 
     async def handle(self, frame: msgspec.Struct) -> None:
-        services = self.services
-        actions = services.actions
-        if isinstance(frame, CALL_FRAME_TYPES):
-            await services.calls.handle(self, frame)
+        parts = self.parts
+        actions = parts.actions
+        if isinstance(frame, p.CALL_FRAME_TYPES):
+            await parts.calls.handle(self, frame)
             return
         if isinstance(frame, p.ChatMessage):
             ref = await self._own_ref(frame.contact_id)
@@ -128,15 +131,15 @@ class VisitorSession(Session):
             )
         elif isinstance(frame, p.ChatTyping):
             ref = await self._own_ref(frame.contact_id)
-            services.conversations.publish(
+            parts.conversations.publish(
                 ref.contact_id,
                 p.TypingEvent(contact_id=ref.contact_id, by="visitor", typing=frame.typing, name=ref.name),
             )
         elif isinstance(frame, p.ChatReceipt):
             ref = await self._own_ref(frame.contact_id)
             column = "visitor_read_seq" if frame.state == "read" else "visitor_delivered_seq"
-            services.receipts.record(ref.contact_id, column, frame.seq)
-            services.conversations.publish(
+            parts.receipts.record(ref.contact_id, column, frame.seq)
+            parts.conversations.publish(
                 ref.contact_id,
                 p.ReceiptEvent(contact_id=ref.contact_id, by="visitor", seq=frame.seq, state=frame.state),
             )
@@ -145,7 +148,7 @@ class VisitorSession(Session):
                 return
             existing = [
                 c
-                for c in await services.contacts.for_visitor(self.visitor_id, recent_closed_since=self.now())
+                for c in await parts.contacts.for_visitor(self.visitor_id, recent_closed_since=self.now())
                 if c.status in ("queued", "active") and c.queue_id == frame.queue
             ]
             if existing:
@@ -154,11 +157,11 @@ class VisitorSession(Session):
                 await self.replay(existing[0].id, 0)
                 self.ack(frame.id, contact_id=existing[0].id, duplicate=True)
                 return
-            status = services.queue_status(frame.queue)
+            status = parts.queue_status(frame.queue)
             if status is not None and not status.open:
                 raise FrameError("closed", "this queue is closed now; leave a message", frame.id)
             contact = await actions.start_chat(self.visitor_id, frame)
-            services.directory.remember(contact)
+            parts.directory.remember(contact)
             self.following.add(contact.id)
             await self.replay(contact.id, 0)
             self.ack(frame.id, contact_id=contact.id)
@@ -176,7 +179,7 @@ class VisitorSession(Session):
             contact = await actions.leave_offline_message(self.visitor_id, frame)
             self.ack(frame.id, contact_id=contact.id)
         elif isinstance(frame, p.PageView):
-            await services.journey.record_page_view(self.visitor_id, frame.page, self.now())
+            await parts.journey.record_page_view(self.visitor_id, frame.page, self.now())
             await self._tell_agents_about_page(frame.page)
         elif isinstance(frame, p.Sync):
             contact = await self._own(frame.contact_id)

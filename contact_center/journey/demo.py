@@ -32,7 +32,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from contact_center.journey.sources import first_source
+from contact_center.store.sources import first_source
 
 BASE_URL = "https://northwind.example"
 

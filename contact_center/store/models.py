@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import JSON, Boolean, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from contact_center.journey.sources import first_source
+from contact_center.store.sources import first_source
 
 
 class Base(DeclarativeBase):
@@ -92,7 +92,7 @@ class Visitor(Base):
     first_utm_campaign: Mapped[str] = mapped_column(String(256), default="")
     first_utm_term: Mapped[str] = mapped_column(String(256), default="")
     first_utm_content: Mapped[str] = mapped_column(String(256), default="")
-    # Derived from the first touch on insert (contact_center.journey.sources): the
+    # Derived from the first touch on insert (contact_center.store.sources): the
     # first utm_source, else the referring domain, else "direct".
     first_source: Mapped[str] = mapped_column(
         String(256), default=_first_source_default, server_default="direct"

@@ -10,17 +10,19 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Literal
+from typing import Literal
 
 from sqlalchemy import update
+from sqlalchemy.ext.asyncio import AsyncEngine
 
-from contact_center.router_input import AgentDisconnected
+from contact_center.conversations import Conversations
+from contact_center.router_input import AgentDisconnected, RouterInput
+from contact_center.security import Identity
+from contact_center.store.contacts import ContactStore
 from contact_center.store.models import Contact
+from contact_center.store.queues import QueueStore
+from contact_center.store.users import UserStore
 from routing import events as rev
-
-if TYPE_CHECKING:
-    from contact_center.security import Identity
-    from contact_center.services import Services
 
 StatusChoice = Literal["available", "away", "offline"]
 
@@ -34,8 +36,23 @@ class SupervisorActionError(Exception):
 
 
 class SupervisorActions:
-    def __init__(self, services: Services, clock: Callable[[], float] = time.time) -> None:
-        self.services = services
+    def __init__(
+        self,
+        *,
+        users: UserStore,
+        queues: QueueStore,
+        contacts: ContactStore,
+        conversations: Conversations,
+        router_input: RouterInput,
+        db: AsyncEngine,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.users = users
+        self.queues = queues
+        self.contacts = contacts
+        self.conversations = conversations
+        self.router_input = router_input
+        self.db = db
         self.clock = clock
 
     async def set_agent_status(
@@ -44,16 +61,15 @@ class SupervisorActions:
         """Available or away, as if the agent had chosen it; offline signs the agent
         out of routing (its conversations go back to their queues, keeping their
         enqueue time) until it chooses a status again from its console."""
-        services = self.services
-        user = await services.users.get(agent_id)
+        user = await self.users.get(agent_id)
         if user is None or user.disabled:
             raise SupervisorActionError(404, "not_found", "no such agent")
         now = self.clock()
         why = reason or f"set by {supervisor.name or supervisor.subject}"
         if status == "offline":
-            services.router_input.submit(AgentDisconnected(at=now, agent_id=agent_id))
+            self.router_input.submit(AgentDisconnected(at=now, agent_id=agent_id))
         else:
-            services.router_input.submit(
+            self.router_input.submit(
                 rev.AgentPresenceChanged(at=now, agent_id=agent_id, presence=status, reason=why[:64])
             )
 
@@ -69,29 +85,24 @@ class SupervisorActions:
         in time: the wait runs from its first enqueue), and/or to one agent (offered
         to that agent only; if they decline or let the offer expire it waits in the
         queue again)."""
-        services = self.services
         if to_queue is None and to_agent is None:
             raise SupervisorActionError(422, "invalid", "give to_queue or to_agent")
-        contact = await services.contacts.get(contact_id)
+        contact = await self.contacts.get(contact_id)
         if contact is None:
             raise SupervisorActionError(404, "not_found", "no such contact")
         if contact.status != "queued":
             raise SupervisorActionError(409, "conflict", "only a waiting contact can be reassigned")
-        if (
-            to_queue is not None
-            and to_queue != contact.queue_id
-            and await services.queues.get(to_queue) is None
-        ):
+        if to_queue is not None and to_queue != contact.queue_id and await self.queues.get(to_queue) is None:
             raise SupervisorActionError(404, "not_found", f"no queue {to_queue!r}")
         if to_agent is not None:
-            agent = await services.users.get(to_agent)
+            agent = await self.users.get(to_agent)
             if agent is None or agent.disabled:
                 raise SupervisorActionError(404, "not_found", f"no agent {to_agent!r}")
         now = self.clock()
         if not await self._still_waiting(contact_id, to_queue):
             raise SupervisorActionError(409, "conflict", "the contact is no longer waiting")
-        await services.contacts.set_data(contact_id, transfer_note=note, transferred_by=supervisor.subject)
-        await services.conversations.append(
+        await self.contacts.set_data(contact_id, transfer_note=note, transferred_by=supervisor.subject)
+        await self.conversations.append(
             contact_id,
             "contact.transferred",
             "system",
@@ -103,7 +114,7 @@ class SupervisorActions:
             },
             at=now,
         )
-        services.router_input.submit(
+        self.router_input.submit(
             rev.ContactTransferred(
                 at=now, contact_id=contact_id, to_queue=to_queue, to_agent=to_agent, note=note
             )
@@ -113,7 +124,7 @@ class SupervisorActions:
         """Move the row to ``to_queue`` if it is still waiting (an agent may have
         answered it meanwhile: then nothing changes)."""
         values = {"queue_id": to_queue} if to_queue is not None else {"status": "queued"}
-        async with self.services.db.begin() as conn:
+        async with self.db.begin() as conn:
             result = await conn.execute(
                 update(Contact).where(Contact.id == contact_id, Contact.status == "queued").values(**values)
             )

@@ -11,12 +11,13 @@ whole cluster's events): aggregate across instances with ``max``, not ``sum``.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING
 
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
 
+from contact_center.protocol import QueueStatus
 from dashboard.snapshot import Snapshot
 
 if TYPE_CHECKING:
@@ -27,8 +28,14 @@ REUSE_S = 5.0
 
 
 class DashboardCollector(Collector):
-    def __init__(self, supervision: Supervision, namespace: str = "cc") -> None:
+    def __init__(
+        self,
+        supervision: Supervision,
+        queue_statuses: Callable[[], Iterable[QueueStatus]],
+        namespace: str = "cc",
+    ) -> None:
         self.supervision = supervision
+        self.queue_statuses = queue_statuses
         self.ns = namespace
 
     def _snapshot(self) -> Snapshot:
@@ -54,7 +61,7 @@ class DashboardCollector(Collector):
             sl = kpis["service_level"]["value"]
             if sl is not None:
                 level.add_metric([queue], sl)
-        for status in self.supervision.services.queue_statuses():
+        for status in self.queue_statuses():
             open_.add_metric([status.queue_id], 1.0 if status.open else 0.0)
         push = self.supervision.push
         stats = push.stats

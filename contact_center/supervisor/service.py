@@ -1,4 +1,4 @@
-"""The supervisor side of one process, wired into :class:`~contact_center.services.Services`.
+"""The supervisor side of one process: the live push and the facts reports need.
 
 * :meth:`Supervision.ingest` is the domain-event listener that feeds the aggregator
   (through the push, which handles midnight and wakes the pushing task);
@@ -13,40 +13,45 @@ from __future__ import annotations
 
 import logging
 import time
-from typing import TYPE_CHECKING
+from collections.abc import Callable
 
 from sqlalchemy import insert
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from contact_center.store.models import AgentStateLog
-from contact_center.supervisor.actions import SupervisorActions
 from contact_center.supervisor.facts import FactWriter
-from contact_center.supervisor.prom import DashboardCollector
 from contact_center.supervisor.push import DashboardPush
 from contact_center.supervisor.rebuild import load_today
 from dashboard import events as dev
-
-if TYPE_CHECKING:
-    from contact_center.services import Services
+from dashboard.aggregator import KpiAggregator
 
 log = logging.getLogger(__name__)
 
 
 class Supervision:
-    def __init__(self, services: Services) -> None:
-        self.services = services
-        metrics = services.metrics
-        pushes_out = metrics.gateway_frames_out.labels(role="supervisor_page")
-        self.push = DashboardPush(
-            services.aggregator,
-            period_s=services.settings.dashboard_push_s,
-            on_push=lambda served: pushes_out.inc(served),
-        )
-        self.facts = FactWriter(services.db)
-        self.actions = SupervisorActions(services)
+    def __init__(
+        self,
+        *,
+        aggregator: KpiAggregator,
+        db: AsyncEngine,
+        publish: Callable[[dev.DomainEvent], None],
+        routes_here: Callable[[], bool],
+        push_s: float,
+        default_chat_capacity: int,
+        on_push: Callable[[int], None] = lambda _served: None,
+    ) -> None:
+        """``publish`` sends a domain event to every process (the bus); ``routes_here``
+        says whether this process runs the active router now; ``on_push`` counts the
+        snapshots written to supervisors' sockets."""
+        self.push = DashboardPush(aggregator, period_s=push_s, on_push=on_push)
+        self.facts = FactWriter(db)
+        self._db = db
+        self._publish = publish
+        self._routes_here = routes_here
+        self._default_chat_capacity = default_chat_capacity
         self.rebuilt_events = 0
         # Live events that arrive while today is being rebuilt.
         self._held: list[dev.DomainEvent] | None = None
-        services.registry.register(DashboardCollector(self))
 
     # ------------------------------------------------------------------ events
 
@@ -57,7 +62,7 @@ class Supervision:
             self.push.ingest(event)
 
     def router_emit(self, event: dev.DomainEvent) -> None:
-        self.services.domain.emit(event)
+        self._publish(event)
         self.facts.record(event)
 
     # ------------------------------------------------------------------ lifecycle
@@ -80,14 +85,13 @@ class Supervision:
         await self.facts.stop()
 
     async def rebuild(self) -> None:
-        services = self.services
         now = time.time()
         since = self.push.aggregator.since
-        events = await load_today(services.db, since, services.settings.default_chat_capacity)
+        events = await load_today(self._db, since, self._default_chat_capacity)
         for event in events:
             self.push.ingest(event)
         self.rebuilt_events = len(events)
-        if services.driver is not None:
+        if self._routes_here():
             # This process routes, and its router starts from the database with every
             # agent offline until their consoles reconnect: say so.
             await self._agents_offline(events, now)
@@ -101,7 +105,7 @@ class Supervision:
         signed_in = [agent for agent, state in last.items() if state != "offline"]
         if not signed_in:
             return
-        async with self.services.db.begin() as conn:
+        async with self._db.begin() as conn:
             for agent_id in signed_in:
                 await conn.execute(
                     insert(AgentStateLog).values(agent_id=agent_id, state="offline", reason="restart", at=now)

@@ -9,9 +9,9 @@ from typing import Any
 import msgspec
 
 from contact_center import protocol as p
+from contact_center.gateway.supervisor_session import SupervisorConnection
 from contact_center.supervisor.push import DAY_S, DashboardPush, midnight_utc
 from contact_center.supervisor.rebuild import AgentInfo, replay_events
-from contact_center.supervisor.socket import SupervisorConnection
 from dashboard import events as dev
 from dashboard.aggregator import KpiAggregator
 

@@ -27,7 +27,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-from contact_center.journey.sources import first_source
+from contact_center.store.sources import first_source
 
 STAGES = ("awareness", "consideration", "decision", "purchase", "retention")
 FIRSTS = ", ".join(f"first_{stage}" for stage in STAGES)

@@ -9,7 +9,7 @@ from msgspec import Struct
 from starlette.requests import Request
 from starlette.responses import Response
 
-from contact_center.api.http import ApiError, ApiRoute, json_response, require, services_of
+from contact_center.api.http import ApiError, ApiRoute, json_response, parts_of, require
 from contact_center.security import Identity
 from contact_center.store.models import CallRecord
 
@@ -81,7 +81,7 @@ async def list_calls(request: Request) -> Response:
     agent_id = query.get("agent_id") or None
     if not identity.at_least("supervisor"):
         agent_id = identity.subject
-    rows = await services_of(request).calls.store.search(
+    rows = await parts_of(request).call_records.search(
         contact_id=query.get("contact_id") or None, agent_id=agent_id, limit=limit
     )
     return json_response(CallList(calls=[call_out(row) for row in rows]))
@@ -89,7 +89,7 @@ async def list_calls(request: Request) -> Response:
 
 async def get_call(request: Request) -> Response:
     identity = require(request, "agent")
-    row = await services_of(request).calls.store.get(request.path_params["call_id"])
+    row = await parts_of(request).call_records.get(request.path_params["call_id"])
     if row is None or not _may_read(identity, row):
         raise ApiError(404, "not_found", "no such call")
     return json_response(call_out(row))

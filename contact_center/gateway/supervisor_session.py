@@ -15,24 +15,19 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from typing import TYPE_CHECKING
 
 import msgspec
 from starlette.websockets import WebSocket, WebSocketState
 
 from contact_center import protocol as p
-from contact_center.gateway.connection import Connection, contact_topic
-
-# The socket loop and hello handling are the gateway's; only the session differs.
-from contact_center.gateway.endpoint import SocketKind
+from contact_center.conversations import contact_topic
+from contact_center.gateway.connection import Connection
+from contact_center.gateway.parts import SupervisorParts
 from contact_center.gateway.session import Session
 from contact_center.protocol import FrameError
 from contact_center.security import Identity
 from dashboard import formulas
 from dashboard.staffing import STAFFING_FORMULA
-
-if TYPE_CHECKING:
-    from contact_center.services import Services
 
 log = logging.getLogger(__name__)
 
@@ -83,22 +78,22 @@ class SupervisorConnection(Connection):
 class SupervisorSession(Session):
     allowed_frames = p.SUPERVISOR_FRAMES
 
-    def __init__(self, services: Services, conn: Connection, identity: Identity) -> None:
-        super().__init__(services, conn, identity)
+    def __init__(self, parts: SupervisorParts, conn: Connection, identity: Identity) -> None:
+        super().__init__(parts, conn, identity)
+        self.parts = parts
         assert isinstance(conn, SupervisorConnection)
         self.sink = conn
         self.watching: set[str] = set()
 
     async def open(self, hello: p.Hello) -> None:
-        services = self.services
-        push = services.supervision.push
+        push = self.parts.dashboard
         identity = self.identity
         self.conn.send(
             p.Welcome(
                 role=identity.role, user_id=identity.subject, name=identity.name, server_time=self.now()
             )
         )
-        rules = services.aggregator.rules
+        rules = self.parts.alert_rules
         self.conn.send(
             p.DashboardLegendEvent(
                 legend={name: {**entry} for name, entry in formulas.LEGEND.items()},
@@ -119,15 +114,15 @@ class SupervisorSession(Session):
         push.subscribe(self.sink)
 
     async def close(self) -> None:
-        self.services.supervision.push.unsubscribe(self.sink)
+        self.parts.dashboard.unsubscribe(self.sink)
         await super().close()
 
     async def handle(self, frame: msgspec.Struct) -> None:
-        services = self.services
+        contacts = self.parts.contacts
         if isinstance(frame, p.ContactWatch):
             if frame.contact_id not in self.watching and len(self.watching) >= MAX_WATCHED:
                 raise FrameError("conflict", f"watching {MAX_WATCHED} conversations already", frame.id)
-            contact = await services.contacts.get(frame.contact_id)
+            contact = await contacts.get(frame.contact_id)
             if contact is None:
                 raise FrameError("not_found", "no such conversation", frame.id)
             self.watching.add(contact.id)
@@ -138,7 +133,7 @@ class SupervisorSession(Session):
             self.conn.unsubscribe(contact_topic(frame.contact_id))
             self.ack(frame.id, contact_id=frame.contact_id)
         elif isinstance(frame, p.Sync):
-            if await services.contacts.get(frame.contact_id) is None:
+            if await contacts.get(frame.contact_id) is None:
                 raise FrameError("not_found", "no such conversation", frame.id)
             last = await self.replay(frame.contact_id, frame.after_seq)
             if frame.contact_id not in self.watching:
@@ -150,13 +145,3 @@ class SupervisorSession(Session):
             self.conn.send(p.Pong(id=frame.id, server_time=self.now()))
         else:  # pragma: no cover - allowed_frames keeps others out
             raise FrameError("forbidden", "not a supervisor frame")
-
-
-SUPERVISOR = SocketKind(
-    "supervisor",
-    lambda identity: identity.is_staff and identity.at_least("supervisor"),
-    SupervisorSession,
-    SupervisorConnection,
-    # Counted apart from the supervisor's agent console, if it has one open.
-    metric_role=lambda _identity: "supervisor_page",
-)

@@ -1,9 +1,12 @@
-"""The application's parts, built once from settings and wired together.
+"""The wiring: the application's parts, built once from settings and handed to
+each other.
 
-``Services`` is what a request handler or socket session reaches for: the stores, the
-bus and hub, the conversation log, the router input (and, in a process that routes, the
-router driver), presence and the domain-event stream.  Building everything here keeps
-``create_app`` and the CLI short and lets tests build the same graph.
+This is the one module that knows every part.  Nothing below it imports it: each part
+states what it needs (the gateway in :mod:`contact_center.gateway.parts`, the REST
+handlers in :mod:`contact_center.api.parts`, the calls part in
+:mod:`contact_center.calls.party`) and :class:`Services` satisfies those protocols, or
+passes a callable.  ``create_app`` puts the one instance on the application; tests
+reach it as ``app.state.services``.
 """
 
 from __future__ import annotations
@@ -19,14 +22,15 @@ from prometheus_client import CollectorRegistry
 from contact_center import protocol as p
 from contact_center.actions import ContactActions
 from contact_center.bus import create_bus
+from contact_center.bus.hub import Hub
 from contact_center.bus.redis import RedisBus
 from contact_center.calls import CallManager, CallStore
 from contact_center.calls.orphans import end_orphaned_call
-from contact_center.conversations import Conversations, server_event
+from contact_center.conversations import CONTACT_TOPIC, Conversations, contact_topic, server_event
 from contact_center.directory import ContactDirectory, peek
 from contact_center.domain import DOMAIN_TOPIC, DomainEvents
-from contact_center.gateway.connection import CONTACT_TOPIC, contact_topic
-from contact_center.gateway.hub import Hub
+from contact_center.gateway.endpoint import SocketKind, agent_socket, supervisor_socket, visitor_socket
+from contact_center.gateway.parts import DashboardFeed
 from contact_center.gateway.presence import Presence
 from contact_center.journey.recorder import JourneyRecorder
 from contact_center.journey.stages import parse_rules
@@ -45,9 +49,12 @@ from contact_center.store.queues import QueueStore
 from contact_center.store.receipts import ReceiptWriter
 from contact_center.store.users import UserStore
 from contact_center.store.visitors import VisitorStore
+from contact_center.supervisor.actions import SupervisorActions
+from contact_center.supervisor.prom import DashboardCollector
 from contact_center.supervisor.service import Supervision
 from dashboard import events as dev
 from dashboard.aggregator import KpiAggregator
+from dashboard.alerts import AlertRules
 from dashboard.metrics import Metrics
 from routing.engine import RoutingEngine
 from routing.events import EngineConfig
@@ -89,7 +96,17 @@ class Services:
         self.conversations = Conversations(self.conversation_log, self.hub)
         self.domain = DomainEvents(self.bus)
         # The supervisor dashboard: the aggregator is fed through its live push.
-        self.supervision = Supervision(self)
+        pushes_out = self.metrics.gateway_frames_out.labels(role="supervisor_page")
+        self.supervision = Supervision(
+            aggregator=self.aggregator,
+            db=self.db,
+            publish=self.domain.emit,
+            routes_here=lambda: self.driver is not None,
+            push_s=settings.dashboard_push_s,
+            default_chat_capacity=settings.default_chat_capacity,
+            on_push=pushes_out.inc,
+        )
+        self.registry.register(DashboardCollector(self.supervision, self.queue_statuses))
         self.domain.listen(self.supervision.ingest)
         # Contact, queue and agent metrics come from the domain events, which every
         # process receives; in a cluster only the active router exports them, so that
@@ -143,6 +160,20 @@ class Services:
             agent_name=self.agent_name,
             queue_status=self.queue_status,
         )
+        self.supervisor_actions = SupervisorActions(
+            users=self.users,
+            queues=self.queues,
+            contacts=self.contacts,
+            conversations=self.conversations,
+            router_input=self.router_input,
+            db=self.db,
+        )
+        # The three sockets, each with its session bound to these parts.
+        self.sockets: dict[str, SocketKind] = {
+            "visitor": visitor_socket(self),
+            "agent": agent_socket(self),
+            "supervisor": supervisor_socket(self),
+        }
         self._queue_status: dict[str, p.QueueStatus] = {}
         self._agent_names: dict[str, str] = {}
         # contact id -> the highest seq this process has delivered to its sockets
@@ -312,6 +343,20 @@ class Services:
 
     async def _agent_gone(self, agent_id: str) -> None:
         self.router_input.submit(AgentDisconnected(at=time.time(), agent_id=agent_id))
+
+    # ------------------------------------------------------------------ parts by another name
+
+    @property
+    def call_records(self) -> CallStore:
+        return self.calls.store
+
+    @property
+    def dashboard(self) -> DashboardFeed:
+        return self.supervision.push
+
+    @property
+    def alert_rules(self) -> AlertRules:
+        return self.aggregator.rules
 
     # ------------------------------------------------------------------ helpers
 
