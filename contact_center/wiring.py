@@ -159,6 +159,8 @@ class Services:
             node_id=self.node_id,
             agent_name=self.agent_name,
             queue_status=self.queue_status,
+            # In a cluster, a call whose owner died is taken over, not ended.
+            node_alive=self.cluster_presence.node_alive if self.cluster_presence is not None else None,
         )
         self.supervisor_actions = SupervisorActions(
             users=self.users,
@@ -243,6 +245,7 @@ class Services:
             end_orphaned_call=lambda call, now: end_orphaned_call(self.calls, call, now),
             agent_grace_s=settings.agent_grace_s,
             visitor_grace_s=settings.visitor_grace_s,
+            call_grace_s=settings.reconnect_grace_s,
         )
 
     def _observe_metrics(self, event: dev.DomainEvent) -> None:

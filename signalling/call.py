@@ -194,6 +194,10 @@ class _Party:
     camera_off: bool = False
 
 
+def _party_data(party: _Party) -> dict[str, Any]:
+    return {name: getattr(party, name) for name in _Party.__dataclass_fields__}
+
+
 def _error(code: str, message: str) -> SignallingError:
     return SignallingError(code, message)
 
@@ -824,6 +828,90 @@ class Call:
         if not any(isinstance(e, SendTo) and e.party_id == party_id for e in effects):
             effects.append(SendTo(party_id, self._state_message(role)))
         return effects
+
+    # ------------------------------------------------------------ hand-over
+
+    def snapshot(self) -> dict[str, Any]:
+        """Everything this call is, as JSON-ready data, so that another process can
+        take it over (:meth:`restore`) when the one that owns it dies: the media flows
+        peer to peer and must not be cut off with the signalling."""
+        return {
+            "call_id": self.call_id,
+            "media": self.media,
+            "state": self.state,
+            "end_reason": self.end_reason,
+            "caller": _party_data(self.caller),
+            "callee": _party_data(self.callee) if self.callee is not None else None,
+            "callee_kind": self.callee_kind,
+            "devices": dict(self._devices),
+            "losers": sorted(self._losers),
+            "timers": dict(self._timers),
+            "invited": self._invited,
+            "lifetime_s": self._lifetime_s,
+            "pending_offer": self._pending_offer,
+            "pending_candidates": list(self._pending_candidates),
+            "offer_relayed": self._offer_relayed,
+            "answer_relayed": self._answer_relayed,
+            "replaced_by": self._replaced_by,
+            "invited_at": self.invited_at,
+            "ringing_at": self.ringing_at,
+            "answered_at": self.answered_at,
+            "connected_at": self.connected_at,
+            "ended_at": self.ended_at,
+            "hold_since": self._hold_since,
+            "hold_s": self._hold_s,
+            "reconnects": self._reconnects,
+        }
+
+    @classmethod
+    def restore(cls, data: dict[str, Any], config: CallConfig | None = None) -> Call:
+        """The call a :meth:`snapshot` describes."""
+        caller = data["caller"]
+        call = cls(
+            data["call_id"],
+            caller["party_id"],
+            caller_kind=caller["kind"],
+            callee_kind=data["callee_kind"],
+            media=data["media"],
+            config=config,
+        )
+        call.state = data["state"]
+        call.end_reason = data["end_reason"]
+        call.caller = _Party(**caller)
+        call.callee = _Party(**data["callee"]) if data["callee"] is not None else None
+        call._devices = dict(data["devices"])
+        call._losers = set(data["losers"])
+        call._timers = dict(data["timers"])
+        call._invited = data["invited"]
+        call._lifetime_s = data["lifetime_s"]
+        call._pending_offer = data["pending_offer"]
+        call._pending_candidates = list(data["pending_candidates"])
+        call._offer_relayed = data["offer_relayed"]
+        call._answer_relayed = data["answer_relayed"]
+        call._replaced_by = data["replaced_by"]
+        call.invited_at = data["invited_at"]
+        call.ringing_at = data["ringing_at"]
+        call.answered_at = data["answered_at"]
+        call.connected_at = data["connected_at"]
+        call.ended_at = data["ended_at"]
+        call._hold_since = data["hold_since"]
+        call._hold_s = data["hold_s"]
+        call._reconnects = data["reconnects"]
+        return call
+
+    def adopt(self, at: float) -> list[Effect]:
+        """A new owner took the call over from one that died.  The sockets of both
+        sides were with the old owner's signalling, so neither counts as connected
+        until it says so (:meth:`connection_restored`); an active call waits in
+        reconnecting, with the grace, while its media goes on."""
+        self._require_invited()
+        self._require_state(_ANSWERED, "taking a call over")
+        self.caller.connected = False
+        if self.callee is not None:
+            self.callee.connected = False
+        if self.state == "reconnecting" and "grace" not in self._timers:
+            self._timers["grace"] = at + self.config.reconnect_grace_s
+        return self._evaluate(at)
 
     # ------------------------------------------------------------------ clock
 

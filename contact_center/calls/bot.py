@@ -106,15 +106,31 @@ class CallDevice:
     # ------------------------------------------------------------------ socket
 
     async def connect(self, timeout: float = 20.0) -> dict[str, Any]:
+        start = len(self.events)
         self._ws = await websockets.connect(self.ws_url, max_size=None, open_timeout=timeout)
         await self.send({"type": "hello", "token": self.token, "device_id": self.device_id})
         self._tasks = [
             asyncio.create_task(self._read(), name="call-device-reader"),
             asyncio.create_task(self._dispatch(), name="call-device-dispatch"),
         ]
-        self.welcome = await self.wait_for(lambda e: e.get("type") == "welcome", timeout)
+        self.welcome = await self.wait_for(lambda e: e.get("type") == "welcome", timeout, since=start)
         self.party_id = str(self.welcome.get("party_id", ""))
         return self.welcome
+
+    async def reconnect(self, ws_url: str | None = None, timeout: float = 20.0) -> dict[str, Any]:
+        """The socket again, to any gateway (``ws_url``), as the same device: its calls
+        and their media go on, and the server gives it each call's state back."""
+        if self._ws is not None:
+            with contextlib.suppress(Exception):
+                await self._ws.close()
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        if ws_url is not None:
+            self.ws_url = ws_url
+        self._closed = False
+        self._inbox = asyncio.Queue()
+        return await self.connect(timeout)
 
     async def _read(self) -> None:
         try:

@@ -42,7 +42,7 @@ from contact_center.router_input import RouterInput
 from contact_center.routing_config import agent_upserted
 from contact_center.settings import Settings
 from contact_center.store.contacts import ContactStore
-from contact_center.store.models import Contact
+from contact_center.store.models import CallRecord, Contact
 from contact_center.store.users import UserStore
 from dashboard import events as dev
 from signalling.call import Call, CallConfig
@@ -53,6 +53,9 @@ log = logging.getLogger(__name__)
 
 # How long state changes gather before one transaction writes them.
 WRITE_BATCH_S = 0.05
+# How often a gateway checks whether the owner of a call one of its devices is in is
+# still alive (clustered only).
+ADOPT_POLL_S = 1.0
 
 
 class _DeviceRequests:
@@ -63,8 +66,12 @@ class _DeviceRequests:
 
     def deliver(self, topic: str, payload: bytes) -> None:
         control = decode_control(payload)
-        if control is not None and control.op == "ring_request":
+        if control is None:
+            return
+        if control.op == "ring_request":
             self._manager.answer_ring_request(topic.split(":", 1)[1], control)
+        elif control.op == "probe":
+            self._manager.answer_probe(control.party)
 
 
 class CallManager:
@@ -82,8 +89,12 @@ class CallManager:
         node_id: str,
         agent_name: Callable[[str], Awaitable[str]],
         queue_status: Callable[[str], p.QueueStatus | None],
+        node_alive: Callable[[str], Awaitable[bool]] | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
+        """``node_alive`` tells whether another gateway process still beats (its
+        heartbeat in Redis); given in a cluster, where a call whose owner died is taken
+        over by a gateway one of its sides reconnects to."""
         self.settings = settings
         self.hub = hub
         self.contacts = contacts
@@ -95,6 +106,7 @@ class CallManager:
         self.node_id = node_id
         self.agent_name = agent_name
         self.queue_status = queue_status
+        self.node_alive = node_alive
         self.clock = clock
         self.config = CallConfig(
             ring_timeout_s=settings.ring_timeout_s,
@@ -110,6 +122,11 @@ class CallManager:
         # Calls' state changes waiting for the batched writer (call id -> columns).
         self._updates: dict[str, dict[str, Any]] = {}
         self._writer: asyncio.Task[None] | None = None
+        # Calls owned elsewhere that a device here is in: call id -> the owner's node
+        # id, None once the call is known to be over (watched by _watch_owners).
+        self._owner_of: dict[str, str | None] = {}
+        self._background: set[asyncio.Task[None]] = set()
+        self._adopter: asyncio.Task[None] | None = None
 
     # ------------------------------------------------------------------ queries
 
@@ -147,6 +164,8 @@ class CallManager:
         self._parties.setdefault(party_id, []).append(device)
         # An owner whose call this party is part of restores it (sends the state).
         self._publish(presence_topic(party_id), Control(op="up", party=party_id, conn=device.conn_id))
+        if self.node_alive is not None:
+            self._spawn(self._find_calls_elsewhere(device))
         return party_id
 
     def detach(self, session: CallSession) -> None:
@@ -188,6 +207,15 @@ class CallManager:
                     busy=busy,
                 ),
             )
+
+    def answer_probe(self, party_id: str) -> None:
+        """A call's new owner asks where this party's device is: here, if it is."""
+        same = self._parties.get(party_id)
+        if same:
+            self._publish(presence_topic(party_id), Control(op="up", party=party_id, conn=same[-1].conn_id))
+
+    def probe(self, party_id: str) -> None:
+        self._publish(devices_topic(subject_of(party_id)), Control(op="probe", party=party_id))
 
     def ring_devices(self, subject: str, call_id: str, contact_id: str) -> None:
         self._publish(
@@ -514,6 +542,111 @@ class CallManager:
             except Exception:
                 log.exception("calls: writing %d state changes failed", len(batch))
 
+    # ------------------------------------------------------------------ takeover
+
+    def _spawn(self, coro: Any) -> None:
+        task = asyncio.create_task(coro)
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+    async def _find_calls_elsewhere(self, device: Device) -> None:
+        """A device connected here: the live calls it is a side of that another
+        process owns (it may have come here because that process died)."""
+        try:
+            rows = await self.store.live_for_party(device.party_id)
+        except Exception:
+            log.exception("calls: looking up the calls of %s failed", device.party_id)
+            return
+        for row in rows:
+            if row.node == self.node_id or row.id in self._owned:
+                continue
+            if row.id not in device.calls:
+                # Frames for the call go on to its owner before any event says so.
+                device.note(row.id, "caller" if row.caller_party == device.party_id else "answered")
+            self._owner_of[row.id] = row.node
+        self._watch()
+
+    def _watch(self) -> None:
+        if self._adopter is None or self._adopter.done():
+            self._adopter = asyncio.create_task(self._watch_owners(), name="calls-adopter")
+
+    async def _watch_owners(self) -> None:
+        """While devices here are in calls: take over each call whose owner (another
+        process) stopped beating.  Exactly one gateway wins a call
+        (:meth:`CallStore.claim`); the others follow the row to its new owner."""
+        while self._devices:
+            await asyncio.sleep(ADOPT_POLL_S)
+            try:
+                await self._adopt_orphans()
+            except Exception:
+                log.exception("calls: the takeover check failed")
+
+    async def _adopt_orphans(self) -> None:
+        assert self.node_alive is not None
+        in_calls: dict[str, list[Device]] = {}
+        for device in self._devices.values():
+            for call_id, status in device.calls.items():
+                if status in ("caller", "answered") and call_id not in self._owned:
+                    in_calls.setdefault(call_id, []).append(device)
+        for gone in self._owner_of.keys() - in_calls.keys():
+            del self._owner_of[gone]
+        alive: dict[str, bool] = {}
+        for call_id, devices in in_calls.items():
+            if call_id not in self._owner_of:
+                row = await self.store.get(call_id)
+                live = row is not None and row.live_contact_id is not None
+                self._owner_of[call_id] = row.node if row is not None and live else None
+            node = self._owner_of[call_id]
+            if node is None or node == self.node_id:
+                continue  # over (or ours): nothing to watch
+            if node not in alive:
+                alive[node] = await self.node_alive(node)
+            if alive[node]:
+                continue
+            row = await self.store.claim(call_id, node, self.node_id)
+            self._owner_of.pop(call_id, None)
+            if row is None:
+                # Ended, taken over by another gateway first (follow the row next
+                # time), or never answered (nothing to keep: the sweeper ends it).
+                continue
+            self._adopt(row, [(d.party_id, d.conn_id) for d in devices])
+
+    def _adopt(self, row: CallRecord, local: list[tuple[str, str]]) -> None:
+        assert row.signalling is not None
+        call = Call.restore(row.signalling, self.config)
+        log.info(
+            "call %s: its owner %s is gone; taken over by %s", row.id, row.node or "(released)", self.node_id
+        )
+        owned = OwnedCall(
+            self,
+            call,
+            contact_id=row.contact_id,
+            visitor_id=row.visitor_id,
+            agent_id=row.agent_id,
+            origin=row.origin,  # type: ignore[arg-type]
+            callee_subject=None,
+            caller_name="",
+            caller_conn="",
+        )
+        owned.touchpoint_id = row.touchpoint_id
+        self._owned[row.id] = owned
+        owned.subscribe_inputs()
+        owned.start(lambda: owned.adopted(local))
+
+    async def release(self) -> None:
+        """Shut-down in a cluster: leave the answered calls this process owns to the
+        gateways their sides reconnect to, instead of ending them.  Their rows keep
+        the state machine; ``node`` cleared says nobody owns them now."""
+        answered = [
+            c for c in self._owned.values() if c.call.state in ("connecting", "active", "reconnecting")
+        ]
+        for owned in answered:
+            owned.write_snapshot()
+            owned.close()
+        await self._flush()
+        for owned in answered:
+            await self.store.claim(owned.call_id, self.node_id, "")
+
     # ------------------------------------------------------------------ lifecycle
 
     def forget(self, owned: OwnedCall) -> None:
@@ -521,7 +654,13 @@ class CallManager:
             del self._owned[owned.call_id]
 
     async def stop(self) -> None:
-        """Shut-down: the calls this process owns end (their record is written)."""
+        """Shut-down: the calls this process owns end (their record is written), or,
+        in a cluster, answered ones are left for another gateway to take over."""
+        for task in (self._adopter, *self._background):
+            if task is not None:
+                task.cancel()
+        if self.node_alive is not None:
+            await self.release()
         owned = list(self._owned.values())
         for call in owned:
             call.end_now()
@@ -529,6 +668,9 @@ class CallManager:
             call.post(_closer(call))
         if owned:
             await asyncio.wait([asyncio.ensure_future(call.done.wait()) for call in owned], timeout=5)
+        await self._flush()
+
+    async def _flush(self) -> None:
         if self._writer is not None:
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(self._writer, 5)

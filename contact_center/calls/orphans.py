@@ -8,6 +8,11 @@ and the touchpoint never gets its outcome.  The active router's presence sweeper
 therefore looks for live calls whose owner has stopped its heartbeat
 (:meth:`ClusterPresence.node_alive`) and, after a grace period, ends them here as the
 owner would have: ``dropped`` if they had been answered, ``failed`` if not.
+
+An answered call is ended here only if neither side came back within the grace: a
+side that reconnects to any gateway makes that gateway take the call over
+(:meth:`CallManager._watch_owners`), and the end below is conditional on the owner
+being unchanged.
 """
 
 from __future__ import annotations
@@ -31,14 +36,17 @@ log = logging.getLogger(__name__)
 async def end_orphaned_call(manager: CallManager, call: CallRecord, now: float) -> None:
     answered = call.answered_at is not None
     reason = "dropped" if answered else "failed"
-    log.info("call %s: its gateway %s is gone; ended as %s", call.id, call.node, reason)
-    await manager.store.finish(
+    ended = await manager.store.finish(
         call.id,
         {"end_reason": reason, "ended_at": now},
         call.touchpoint_id,
         {"ended_at": now, "outcome": reason},
         {"call_id": call.id, "origin": call.origin, "end_reason": reason, "owner_lost": True},
+        owner=call.node,
     )
+    if not ended:
+        return  # a gateway one of its sides reconnected to took it over meanwhile
+    log.info("call %s: its gateway %s is gone; ended as %s", call.id, call.node or "(released)", reason)
     if call.origin == "queue":
 
         async def system(_contact: Contact) -> Actor:

@@ -105,6 +105,10 @@ class Owner(Protocol):
 
     def discard_update(self, call_id: str) -> None: ...
 
+    def probe(self, party_id: str) -> None:
+        """Ask the gateways where this party's device is (it answers ``up``)."""
+        ...
+
     def forget(self, owned: OwnedCall) -> None:
         """The call is over: the manager stops routing frames to it."""
         ...
@@ -154,6 +158,9 @@ class OwnedCall:
         self._timer: asyncio.TimerHandle | None = None
         self._linger: asyncio.TimerHandle | None = None
         self._topics: set[str] = set()
+        # The state machine as last queued for the row (see write_snapshot).
+        self._written: dict[str, Any] | None = None
+        self._reprobe: asyncio.TimerHandle | None = None
         self.closed = False
         self.done = asyncio.Event()
 
@@ -162,6 +169,8 @@ class OwnedCall:
     def subscribe_inputs(self) -> None:
         self._subscribe(call_topic(self.call_id))
         self._subscribe(presence_topic(self.call.caller.party_id))
+        if self.call.answered_by is not None:
+            self._subscribe(presence_topic(self.call.answered_by))
         self._subscribe(contact_topic(self.contact_id))
         if self.origin == "queue":
             self._subscribe(call_contact_topic(self.contact_id))
@@ -223,7 +232,7 @@ class OwnedCall:
         for topic in self._topics:
             self.m.hub.unsubscribe(topic, self)
         self._topics.clear()
-        for handle in (self._timer, self._linger):
+        for handle in (self._timer, self._linger, self._reprobe):
             if handle is not None:
                 handle.cancel()
         self._inbox.put_nowait(None)
@@ -281,7 +290,54 @@ class OwnedCall:
                 await self._record(change)
             except Exception:
                 log.exception("call %s: recording %s failed", self.call_id, change.state)
+        self.write_snapshot()
         self._arm()
+
+    def write_snapshot(self) -> None:
+        """Keep the row's copy of an answered call's state machine current (with the
+        next batch), so that another gateway can take the call over."""
+        if self.call.state not in _ANSWERED:
+            return
+        snapshot = self.call.snapshot()
+        if snapshot != self._written:
+            self._written = snapshot
+            self.m.queue_update(self.call_id, {"signalling": snapshot})
+
+    # ------------------------------------------------------------------ takeover
+
+    async def adopted(self, local: list[tuple[str, str]]) -> None:
+        """First input of a call taken over from a dead owner: restore what the row
+        cannot hold, then find both sides.  ``local`` are this process's devices in
+        the call (party id, socket id); the others are probed for wherever they are."""
+        call = self.call
+        now = self.m.clock()
+        if self.origin == "queue":
+            self._assigned_agent = self.agent_id
+        elif self.agent_id is not None:
+            # The dead owner held the agent's call capacity for this call.
+            self._holding = self.agent_id
+        effects = call.adopt(now)
+        for party, conn in local:
+            if call.role_of(party) is not None:
+                self._conns[party] = conn
+                effects += call.connection_restored(party, now)
+        await self.apply(effects)
+        self._probe_missing()
+
+    def _probe_missing(self) -> None:
+        """Ask again, once a second, for a side that is not back (a gateway's bus
+        subscription may not have been ready the first time) until the call is whole
+        or over; the reconnect grace bounds it."""
+        self._reprobe = None
+        call = self.call
+        if self.closed or call.state != "reconnecting":
+            return
+        sides = [call.caller] + ([call.callee] if call.callee is not None else [])
+        missing = [side.party_id for side in sides if not side.connected]
+        for party in missing:
+            self.m.probe(party)
+        if missing:
+            self._reprobe = asyncio.get_running_loop().call_later(1.0, self._probe_missing)
 
     # ------------------------------------------------------------------ timer
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
@@ -61,6 +61,35 @@ class CallStore:
         async with AsyncSession(self._engine, expire_on_commit=False) as session:
             stmt = select(CallRecord).where(CallRecord.live_contact_id.is_not(None))
             return list((await session.scalars(stmt)).all())
+
+    async def live_for_party(self, party_id: str) -> list[CallRecord]:
+        """Live calls this device (party id) is a side of, in any process."""
+        async with AsyncSession(self._engine, expire_on_commit=False) as session:
+            stmt = select(CallRecord).where(
+                CallRecord.live_contact_id.is_not(None),
+                or_(CallRecord.caller_party == party_id, CallRecord.callee_party == party_id),
+            )
+            return list((await session.scalars(stmt)).all())
+
+    async def claim(self, call_id: str, from_node: str, to_node: str) -> CallRecord | None:
+        """Move a live, answered call's ownership from a process that died (or let it
+        go) to ``to_node``; the row, or None if another process (or the end) got there
+        first or the call was never answered (it has no state machine to take over).
+        The condition on ``node`` makes the move atomic across processes."""
+        async with self._engine.begin() as conn:
+            result = await conn.execute(
+                update(CallRecord)
+                .where(
+                    CallRecord.id == call_id,
+                    CallRecord.node == from_node,
+                    CallRecord.live_contact_id.is_not(None),
+                    CallRecord.signalling.is_not(None),
+                )
+                .values(node=to_node)
+            )
+        if not result.rowcount:
+            return None
+        return await self.get(call_id)
 
     async def search(
         self, *, contact_id: str | None = None, agent_id: str | None = None, limit: int = 100
@@ -171,17 +200,22 @@ class CallStore:
         touchpoint_id: int | None,
         touchpoint_values: dict[str, Any],
         call_data: dict[str, Any],
-    ) -> None:
+        *,
+        owner: str | None = None,
+    ) -> bool:
         """The call is over: its final row (no longer live) and its touchpoint's
-        timings, outcome and ``data["call"]``, in one transaction."""
+        timings, outcome and ``data["call"]``, in one transaction.  With ``owner``,
+        only while that process still owns the call (a dead owner's call that another
+        gateway took over is not ended behind its back); False when it did not."""
         async with self._engine.begin() as conn:
-            await conn.execute(
-                update(CallRecord)
-                .where(CallRecord.id == call_id)
-                .values(live_contact_id=None, state="ended", **values)
-            )
+            stmt = update(CallRecord).where(CallRecord.id == call_id)
+            if owner is not None:
+                stmt = stmt.where(CallRecord.node == owner, CallRecord.live_contact_id.is_not(None))
+            result = await conn.execute(stmt.values(live_contact_id=None, state="ended", **values))
+            if owner is not None and not result.rowcount:
+                return False
             if touchpoint_id is None:
-                return
+                return True
             row = await conn.execute(select(Touchpoint.data).where(Touchpoint.id == touchpoint_id))
             data = dict(row.scalar() or {})
             data["call"] = {**data.get("call", {}), **call_data}
@@ -190,6 +224,7 @@ class CallStore:
                 .where(Touchpoint.id == touchpoint_id)
                 .values(data=data, **touchpoint_values)
             )
+        return True
 
     async def touchpoint(self, touchpoint_id: int) -> Touchpoint | None:
         async with AsyncSession(self._engine, expire_on_commit=False) as session:

@@ -63,7 +63,9 @@ class Control(msgspec.Struct, omit_defaults=True):
     ops: ``frame`` (a device's validated call message, in ``frame``), ``ring`` (this
     device can ring; ``busy`` when its user is already on a call), ``withdraw`` (the
     routing offer that rang this device is gone), ``up`` / ``down`` (the device's
-    socket ``conn`` opened or closed), ``ring_request`` (to ``call.devices:``).
+    socket ``conn`` opened or closed), ``ring_request`` and ``probe`` (to
+    ``call.devices:``: ring this user's devices; a new owner asks where a party's
+    device is, and the gateway that has it answers ``up``).
     """
 
     op: str

@@ -39,6 +39,7 @@ class PresenceSweeper:
         end_orphaned_call: Callable[[CallRecord, float], Awaitable[None]],
         agent_grace_s: float,
         visitor_grace_s: float,
+        call_grace_s: float = 0.0,
         period_s: float = 2.0,
     ) -> None:
         self._presence = presence
@@ -48,9 +49,11 @@ class PresenceSweeper:
         self._abandon = abandon
         self._live_calls = live_calls
         self._end_orphaned_call = end_orphaned_call
-        # A gateway gone for as long as an agent's consoles may be: its calls' owner
-        # is not coming back (its heartbeat also outlives it by up to its TTL).
-        self._grace = {"agent": agent_grace_s, "visitor": visitor_grace_s, "node": agent_grace_s}
+        # A gateway gone for as long as an agent's consoles may be, and as long as the
+        # sides of its calls have to reconnect (to a gateway that then takes the call
+        # over): its calls' owner is not coming back, nor is anyone to take them.
+        node_grace = max(agent_grace_s, call_grace_s)
+        self._grace = {"agent": agent_grace_s, "visitor": visitor_grace_s, "node": node_grace}
         self._period_s = period_s
         self._missing_since: dict[tuple[str, str], float] = {}
         self._task: asyncio.Task[None] | None = None

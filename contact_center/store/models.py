@@ -350,3 +350,6 @@ class CallRecord(Base):
     quality: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     # The journey touchpoint that records this call.
     touchpoint_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    # signalling.call.Call.snapshot() of an answered call, kept current by its owner,
+    # so that another gateway can take the call over if the owner dies.
+    signalling: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True), nullable=True)

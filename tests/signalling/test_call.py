@@ -765,3 +765,60 @@ def test_server_end_never_claims_answered_elsewhere() -> None:
     with pytest.raises(SignallingError):
         call.end(1.0, "answered_elsewhere")
     assert call.state == "initiating"
+
+
+# ------------------------------------------------------------------ hand-over
+
+
+def _through_json(call: Call) -> Call:
+    import json
+
+    return Call.restore(json.loads(json.dumps(call.snapshot())), call.config)
+
+
+@pytest.mark.parametrize("make", [new_call, answered, active])
+def test_a_snapshot_restores_the_same_call(make: Callable[..., Call]) -> None:
+    call = make()
+    if call.state == "initiating":
+        call.invite(0.0, offer=OFFER)
+        call.candidates(VISITOR, [CAND], 0.5)
+        call.ring(AGENT, 1.0)
+    restored = _through_json(call)
+    assert restored.snapshot() == call.snapshot()
+    assert restored.next_deadline() == call.next_deadline()
+    assert restored.timings(50.0) == call.timings(50.0)
+
+
+def test_an_adopted_active_call_reconnects_then_goes_on_as_before() -> None:
+    original = active()
+    original.hold(AGENT, 10.0)
+    original.resume(AGENT, 12.0)
+    call = _through_json(original)
+    effects = call.adopt(20.0)
+    assert changes(effects) == [("reconnecting", None)]
+    assert call.next_deadline() == 20.0 + call.config.reconnect_grace_s
+    # Each side's socket comes back (on any gateway): active again, media never stopped.
+    assert states_to(call.connection_restored(VISITOR, 21.0), VISITOR) == [("reconnecting", None)]
+    effects = call.connection_restored(AGENT, 22.0)
+    assert changes(effects) == [("active", None)]
+    assert states_to(effects, VISITOR) == [("active", None)] == states_to(effects, AGENT)
+    effects = call.hangup(VISITOR, 30.0)
+    assert changes(effects) == [("ended", "completed")]
+    timings = call.timings()
+    assert (timings.talk_s, timings.hold_s, timings.reconnects) == (30.0 - 4 - 2, 2.0, 1)
+
+
+def test_an_adopted_call_nobody_comes_back_to_ends_dropped_after_the_grace() -> None:
+    call = _through_json(active())
+    call.adopt(20.0)
+    call.connection_restored(VISITOR, 21.0)
+    assert call.tick(20.0 + call.config.reconnect_grace_s - 0.1) == []
+    effects = call.tick(20.0 + call.config.reconnect_grace_s)
+    assert changes(effects) == [("ended", "dropped")]
+
+
+def test_an_unanswered_call_is_not_adopted() -> None:
+    call = new_call()
+    call.invite(0.0)
+    with pytest.raises(SignallingError):
+        _through_json(call).adopt(1.0)
