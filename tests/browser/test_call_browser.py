@@ -90,6 +90,10 @@ LOOPBACK_ONLY = """
     window.__hold = false;
     for (const [listener, socket, event] of held.splice(0)) listener.call(socket, event);
   };
+  // The types of the frames held so far (to wait until the other side's offer is in).
+  window.__heldTypes = () => held.map(([, , event]) => {
+    try { return JSON.parse(event.data).type; } catch (error) { return ""; }
+  });
   class HoldableWebSocket extends Native {
     addEventListener(type, listener, options) {
       if (type !== "message") return super.addEventListener(type, listener, options);
@@ -309,7 +313,9 @@ def test_video_call_between_the_widget_and_the_console(tmp_path: Path, playwrigh
                 wait_until(
                     lambda side=side: side.page.evaluate(ICE_UFRAGS)["signaling"] == "have-local-offer"
                 )
-            time.sleep(0.5)  # both offers reach the server and wait at the other side
+            # Both offers reach the server and wait, held, at the other side.
+            for side in (agent_b, visitor_b):
+                wait_until(lambda side=side: "call.negotiate" in side.page.evaluate("window.__heldTypes()"))
             for side in (agent_b, visitor_b):
                 side.page.evaluate("window.__release()")
 
