@@ -167,7 +167,8 @@ class Sync(_Client, tag="sync"):
 
 
 class AgentStatus(_Client, tag="agent.status"):
-    """Agent: ask to be available or away."""
+    """Agent: ask to be available or away.  A console starts ``away`` (reason
+    ``signed_in``) and is offered nothing until it sends ``available``."""
 
     id: FrameId
     status: Literal["available", "away"]
@@ -545,7 +546,14 @@ class Ack(_Server, tag="ack"):
     """The frame with this id was applied (a repeat is acknowledged again, not
     re-applied: ``duplicate`` is then true).  For a chat message, ``seq`` and ``at`` are
     the stored event's: the server does not echo a message back to the socket that sent
-    it when the bus is in-process (with Redis it may; the client ignores a seq it has)."""
+    it when the bus is in-process (with Redis it may; the client ignores a seq it has).
+    The seq in an ack counts as seen, for ``hello.resume`` and ``sync``.
+
+    For ``chat.start``, ``contact_id`` is the new conversation; its history so far is
+    replayed to the socket before the ack, so a first ``message`` comes back once as
+    ``chat.message`` seq 1 (history, not an echo).  For ``offer.accept`` and
+    ``contact.take`` the ack means the router has the request; its outcome follows as
+    ``contact.assigned`` or ``refused`` (trust those)."""
 
     id: str
     seq: int | None = None
@@ -719,7 +727,8 @@ class ContactOverflowedEvent(_Server, tag="contact.overflowed"):
 
 
 class OfferEvent(_Server, tag="offer"):
-    """Agent: a contact is offered to you until ``expires_at`` (server clock)."""
+    """Agent: a contact (``contact``, the conversation's summary) is offered to you
+    until ``expires_at`` (server clock)."""
 
     contact: ContactSummary
     expires_at: float
@@ -740,7 +749,8 @@ class Refused(_Server, tag="refused"):
 
 
 class ContactAssigned(_Server, tag="contact.assigned"):
-    """Agent: the conversation is yours; ``sync`` it for the history."""
+    """Agent: the conversation is yours.  Its history follows at once (in seq order),
+    then its live events; no ``sync`` is needed."""
 
     contact: ContactSummary
 
@@ -980,8 +990,11 @@ def decode_client_frame(raw: str | bytes) -> ClientFrame:
         frame: ClientFrame = _decoder.decode(raw)
         return frame
     except msgspec.ValidationError as exc:
-        ref = _recover_id(raw)
         message = str(exc)
+        if message.startswith("Expected `object`, got"):
+            # Valid JSON, but an array, a string, a number or null: not a frame at all.
+            raise FrameError("invalid_json", f"not a JSON object: {message}") from None
+        ref = _recover_id(raw)
         code = "unknown_type" if "Invalid value" in message and "`$.type`" in message else "invalid_frame"
         raise FrameError(code, message, ref) from None
     except msgspec.DecodeError as exc:

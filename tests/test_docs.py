@@ -89,3 +89,15 @@ def test_openapi_documents_every_rest_route(tmp_path: Path) -> None:
             for response in op["responses"].values():
                 for media in response.get("content", {}).values():
                     assert "$ref" in media["schema"] or "type" in media["schema"]
+
+
+def test_every_rest_body_in_protocol_md_is_what_its_route_accepts() -> None:
+    """The curl examples' bodies decode as the request type the route declares."""
+    text = (DOCS / "protocol.md").read_text()
+    calls = re.findall(r"curl -X (\w+) https?://[^/\s]+(/\S+) .*?-d '(\{.*?\})'", text)
+    assert len(calls) >= 2
+    routes = {(api.method, api.path): api for api in API_ROUTES}
+    for method, path, body in calls:
+        api = routes[(method, path)]
+        assert api.request is not None, f"{method} {path} takes no body"
+        msgspec.json.decode(body, type=api.request)

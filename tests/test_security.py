@@ -74,7 +74,10 @@ def test_frames_decode_into_their_types() -> None:
     ("raw", "code", "ref"),
     [
         ("{", "invalid_json", None),
-        ("[]", "invalid_frame", None),
+        # JSON that is not an object is not a frame at all (as the docs' table says).
+        ("[]", "invalid_json", None),
+        ('"hello"', "invalid_json", None),
+        ("null", "invalid_json", None),
         ('{"type": "nope", "id": "a"}', "unknown_type", "a"),
         ('{"type": "chat.message", "id": "b", "contact_id": "c1"}', "invalid_frame", "b"),
         (

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import secrets
 import time
 from typing import Any
@@ -12,6 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from contact_center.security import hash_password, new_id, verify_password
 from contact_center.store.models import User
+
+log = logging.getLogger(__name__)
 
 ROLES = ("agent", "supervisor", "admin")
 
@@ -79,9 +82,21 @@ class UserStore:
         return user
 
     async def ensure_admin(self, password: str) -> str | None:
-        """Create the first admin when there are no users.  Returns the password to
-        print when one had to be generated, else None."""
-        if await self.count() > 0:
+        """Create the admin account ``admin`` when no admin exists yet, even if other
+        users do (someone ran ``contact-center agents add`` before the first start):
+        without it nobody could sign in to manage anything.  Returns the password to
+        print when one had to be generated, else None; says in the log what it did."""
+        async with self._engine.connect() as conn:
+            admins = int(
+                await conn.scalar(select(func.count()).select_from(User).where(User.role == "admin")) or 0
+            )
+        if admins:
+            return None
+        if await self.by_username("admin") is not None:
+            log.warning(
+                "no admin account exists and the username 'admin' is taken by a non-admin: "
+                "make one with `contact-center agents add NAME --role admin`"
+            )
             return None
         generated = not password
         password = password or secrets.token_urlsafe(12)
@@ -89,6 +104,12 @@ class UserStore:
             await self.create("admin", password, "admin", display_name="Administrator")
         except (UserExists, IntegrityError):
             return None  # another process of the cluster created it first
+        others = await self.count() - 1
+        log.info(
+            "created the admin account 'admin' (%s; %d other users existed)",
+            "password printed once" if generated else "password from CC_ADMIN_PASSWORD",
+            others,
+        )
         return password if generated else None
 
     async def by_username(self, username: str) -> User | None:

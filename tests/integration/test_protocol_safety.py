@@ -30,7 +30,7 @@ async def test_bad_frames_get_errors_and_the_socket_stays_up(server: LiveServer,
     visitor, contact_id = await _visitor_with_chat(server)
     cases = [
         ("not json at all", "invalid_json", None),
-        ('["a", "list"]', "invalid_frame", None),
+        ('["a", "list"]', "invalid_json", None),
         (json.dumps({"type": "no.such.type", "id": "x1"}), "unknown_type", "x1"),
         (json.dumps({"type": "chat.message", "id": "x2", "contact_id": contact_id}), "invalid_frame", "x2"),
         (
