@@ -4,10 +4,13 @@ the database."""
 from __future__ import annotations
 
 import asyncio
+import functools
+import inspect
 import json
 import logging
 import os
 import sys
+import typing
 from collections.abc import Awaitable, Callable
 from typing import Annotated, Any, TypeVar
 
@@ -438,6 +441,51 @@ def db_upgrade(revision: Annotated[str, typer.Argument()] = "head") -> None:
     settings = load_settings()
     upgrade_schema(settings.resolved_database_url, revision)
     typer.echo(f"database at {revision}")
+
+
+def _data_dir_everywhere(typer_app: typer.Typer) -> None:
+    """Give every command a ``--data-dir`` option (``CC_DATA_DIR``), shown in its help
+    with the default, so any command can work on a server's folder from anywhere: the
+    embedded default keeps its SQLite file and generated secret there.  Commands read
+    their settings from the environment, so the option sets the variable before the
+    command runs."""
+    option = typer.Option(
+        "--data-dir",
+        envvar="CC_DATA_DIR",
+        show_envvar=True,
+        help="Folder of the embedded database and the generated secret.",
+    )
+    annotation = Annotated[str, option]
+    default = str(Settings().data_dir)
+
+    def wrap(callback: Callable[..., Any]) -> Callable[..., Any]:
+        @functools.wraps(callback)
+        def with_data_dir(*args: Any, data_dir: str = default, **kwargs: Any) -> Any:
+            os.environ["CC_DATA_DIR"] = data_dir
+            return callback(*args, **kwargs)
+
+        signature = inspect.signature(callback, eval_str=True)
+        parameter = inspect.Parameter(
+            "data_dir", inspect.Parameter.KEYWORD_ONLY, default=default, annotation=annotation
+        )
+        with_data_dir.__signature__ = signature.replace(  # type: ignore[attr-defined]
+            parameters=[*signature.parameters.values(), parameter]
+        )
+        with_data_dir.__annotations__ = {
+            **typing.get_type_hints(callback, include_extras=True),
+            "data_dir": annotation,
+        }
+        return with_data_dir
+
+    for info in typer_app.registered_commands:
+        if info.callback is not None:
+            info.callback = wrap(info.callback)
+    for group in typer_app.registered_groups:
+        if group.typer_instance is not None:
+            _data_dir_everywhere(group.typer_instance)
+
+
+_data_dir_everywhere(app)
 
 
 if __name__ == "__main__":  # pragma: no cover

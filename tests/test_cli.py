@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 from typer.testing import CliRunner
@@ -64,3 +65,38 @@ def test_bad_input_is_refused_clearly(cli: CliRunner) -> None:
     assert cli.invoke(app, ["queues", "add", "dup"]).exit_code == 0
     result = cli.invoke(app, ["queues", "add", "dup"])
     assert result.exit_code != 0 and "exists" in result.output
+
+
+def _commands(group: Any, path: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
+    """Every command's path (typer carries its own click: groups are what have
+    ``commands``)."""
+    found: list[tuple[str, ...]] = []
+    for name, command in group.commands.items():
+        if hasattr(command, "commands"):
+            found += _commands(command, (*path, name))
+        else:
+            found.append((*path, name))
+    return found
+
+
+def test_every_command_takes_a_data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Any command works on a server's folder from anywhere (found by a client written
+    from the documents: the CLI only worked from the server's own folder)."""
+    import typer
+
+    monkeypatch.delenv("CC_DATA_DIR", raising=False)
+    monkeypatch.delenv("CC_DATABASE_URL", raising=False)
+    monkeypatch.chdir(tmp_path)
+    runner = CliRunner()
+    commands = _commands(typer.main.get_command(app))
+    assert ("serve",) in commands and ("agents", "add") in commands and len(commands) > 10
+    for command in commands:
+        result = runner.invoke(app, [*command, "--help"], env={"COLUMNS": "200"})
+        assert result.exit_code == 0, (command, result.output)
+        assert "--data-dir" in result.output and "CC_DATA_DIR" in result.output, command
+        assert "default: var" in result.output, command
+    elsewhere = tmp_path / "server-folder"
+    assert runner.invoke(app, ["queues", "add", "sales", "--data-dir", str(elsewhere)]).exit_code == 0
+    assert (elsewhere / "contact-center.db").exists() and not (tmp_path / "var").exists()
+    listed = runner.invoke(app, ["queues", "list"], env={"CC_DATA_DIR": str(elsewhere)})
+    assert "sales" in listed.output, listed.output
