@@ -16,6 +16,8 @@ Password = Annotated[str, Meta(min_length=8, max_length=256)]
 QueueKey = Annotated[str, Meta(min_length=1, max_length=64, pattern=r"^[a-z0-9][a-z0-9_.-]*$")]
 Strategy = Literal["longest_idle", "least_occupied", "round_robin", "best_skill", "manual"]
 RoleName = Literal["agent", "supervisor", "admin"]
+# A locale code ("fa", "en"); handlers check it is a shipped one (i18n.check_locale).
+LocaleCode = Annotated[str, Meta(min_length=2, max_length=16, pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")]
 
 
 class LoginRequest(Struct, forbid_unknown_fields=True):
@@ -34,6 +36,15 @@ class UserOut(Struct):
     queues: list[str]
     disabled: bool
     created_at: float
+    # The language the staff pages speak to this person; None: the browser's.
+    locale: str | None = None
+
+
+class MeUpdate(Struct, forbid_unknown_fields=True):
+    """What a person changes about themselves: the language of the staff pages
+    (a shipped locale, or null for the browser's)."""
+
+    locale: LocaleCode | None
 
 
 class DirectoryEntry(Struct):
@@ -76,6 +87,13 @@ class WidgetConfig(Struct):
     queues: list[WidgetQueue]
     track_page_views: bool
     server_time: float
+    # The language chosen for this visitor (``want`` against the site's locales): queue
+    # names above are in it.
+    locale: str = "en"
+    dir: str = "ltr"
+    # The site's locales (all shipped ones when no site is named).
+    allowed_locales: list[str] = []
+    default_locale: str = "en"
 
 
 class PageViewsRequest(Struct, forbid_unknown_fields=True):
@@ -141,6 +159,8 @@ class QueueCreate(Struct, forbid_unknown_fields=True):
     wrap_up_s: Annotated[float, Meta(ge=0, le=3600)] = 0.0
     hours: BusinessHoursIn | None = None
     position: int = 0
+    # The queue's name in other languages: {"fa": "فروش"}.
+    labels: dict[LocaleCode, Annotated[str, Meta(max_length=128)]] = {}
 
 
 class QueueUpdate(Struct, forbid_unknown_fields=True, omit_defaults=True):
@@ -161,6 +181,7 @@ class QueueUpdate(Struct, forbid_unknown_fields=True, omit_defaults=True):
     wrap_up_s: Annotated[float, Meta(ge=0, le=3600)] | None = None
     hours: BusinessHoursIn | UnsetType | None = UNSET
     position: int | None = None
+    labels: dict[LocaleCode, Annotated[str, Meta(max_length=128)]] | None = None
 
 
 # QueueUpdate fields where null means "clear", not "leave as is".
@@ -195,6 +216,7 @@ class QueueOut(Struct):
     hours: dict[str, Any] | None
     position: int
     status: QueueStatus | None = None
+    labels: dict[str, str] = {}
 
 
 class TranscriptEntry(Struct, omit_defaults=True):

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Literal
 
 from sqlalchemy import update
 
+from contact_center.i18n import Text
 from contact_center.router_input import AgentDisconnected
 from contact_center.store.models import Contact
 from routing import events as rev
@@ -26,8 +27,8 @@ StatusChoice = Literal["available", "away", "offline"]
 
 
 class SupervisorActionError(Exception):
-    def __init__(self, status: int, code: str, message: str) -> None:
-        super().__init__(message)
+    def __init__(self, status: int, code: str, message: str | Text) -> None:
+        super().__init__(str(message))
         self.status = status
         self.code = code
         self.message = message
@@ -47,7 +48,7 @@ class SupervisorActions:
         services = self.services
         user = await services.users.get(agent_id)
         if user is None or user.disabled:
-            raise SupervisorActionError(404, "not_found", "no such agent")
+            raise SupervisorActionError(404, "not_found", Text("error.no_such_agent"))
         now = self.clock()
         why = reason or f"set by {supervisor.name or supervisor.subject}"
         if status == "offline":
@@ -71,25 +72,25 @@ class SupervisorActions:
         queue again)."""
         services = self.services
         if to_queue is None and to_agent is None:
-            raise SupervisorActionError(422, "invalid", "give to_queue or to_agent")
+            raise SupervisorActionError(422, "invalid", Text("error.transfer.target_needed"))
         contact = await services.contacts.get(contact_id)
         if contact is None:
-            raise SupervisorActionError(404, "not_found", "no such contact")
+            raise SupervisorActionError(404, "not_found", Text("error.no_such_contact"))
         if contact.status != "queued":
-            raise SupervisorActionError(409, "conflict", "only a waiting contact can be reassigned")
+            raise SupervisorActionError(409, "conflict", Text("error.reassign.only_waiting"))
         if (
             to_queue is not None
             and to_queue != contact.queue_id
             and await services.queues.get(to_queue) is None
         ):
-            raise SupervisorActionError(404, "not_found", f"no queue {to_queue!r}")
+            raise SupervisorActionError(404, "not_found", Text("error.no_queue", queue=to_queue))
         if to_agent is not None:
             agent = await services.users.get(to_agent)
             if agent is None or agent.disabled:
-                raise SupervisorActionError(404, "not_found", f"no agent {to_agent!r}")
+                raise SupervisorActionError(404, "not_found", Text("error.no_agent", agent=to_agent))
         now = self.clock()
         if not await self._still_waiting(contact_id, to_queue):
-            raise SupervisorActionError(409, "conflict", "the contact is no longer waiting")
+            raise SupervisorActionError(409, "conflict", Text("error.reassign.not_waiting"))
         await services.contacts.set_data(contact_id, transfer_note=note, transferred_by=supervisor.subject)
         await services.conversations.append(
             contact_id,

@@ -26,6 +26,7 @@ from contact_center.gateway.connection import Connection, contact_topic
 # The socket loop and hello handling are the gateway's; only the session differs.
 from contact_center.gateway.endpoint import SocketKind
 from contact_center.gateway.session import Session
+from contact_center.i18n import Text
 from contact_center.protocol import FrameError
 from contact_center.security import Identity
 from dashboard import formulas
@@ -126,10 +127,10 @@ class SupervisorSession(Session):
         services = self.services
         if isinstance(frame, p.ContactWatch):
             if frame.contact_id not in self.watching and len(self.watching) >= MAX_WATCHED:
-                raise FrameError("conflict", f"watching {MAX_WATCHED} conversations already", frame.id)
+                raise FrameError("conflict", Text("error.watch.too_many", count=MAX_WATCHED), frame.id)
             contact = await services.contacts.get(frame.contact_id)
             if contact is None:
-                raise FrameError("not_found", "no such conversation", frame.id)
+                raise FrameError("not_found", Text("error.no_such_conversation"), frame.id)
             self.watching.add(contact.id)
             last = await self.replay(contact.id, 0)
             self.ack(frame.id, contact_id=contact.id, seq=last)
@@ -139,7 +140,7 @@ class SupervisorSession(Session):
             self.ack(frame.id, contact_id=frame.contact_id)
         elif isinstance(frame, p.Sync):
             if await services.contacts.get(frame.contact_id) is None:
-                raise FrameError("not_found", "no such conversation", frame.id)
+                raise FrameError("not_found", Text("error.no_such_conversation"), frame.id)
             last = await self.replay(frame.contact_id, frame.after_seq)
             if frame.contact_id not in self.watching:
                 # A one-off read: do not keep following it.
@@ -149,7 +150,7 @@ class SupervisorSession(Session):
         elif isinstance(frame, p.Ping):
             self.conn.send(p.Pong(id=frame.id, server_time=self.now()))
         else:  # pragma: no cover - allowed_frames keeps others out
-            raise FrameError("forbidden", "not a supervisor frame")
+            raise FrameError("forbidden", Text("error.frame.not_supervisor"))
 
 
 SUPERVISOR = SocketKind(
