@@ -10,6 +10,7 @@ import msgspec
 from msgspec import UNSET, Meta, Struct, UnsetType
 
 from contact_center.protocol import ContactSummary, PageInfo, QueueStatus
+from contact_center.routing_config import holiday_date, weekday_number
 
 Username = Annotated[str, Meta(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.@-]+$")]
 Password = Annotated[str, Meta(min_length=8, max_length=256)]
@@ -124,7 +125,9 @@ class AgentUpdate(Struct, forbid_unknown_fields=True, omit_defaults=True):
 
 
 class OpeningSpanIn(Struct, forbid_unknown_fields=True):
-    weekday: Annotated[int, Meta(ge=0, le=6)]
+    """``weekday``: 0 (Monday) to 6, or the day's name ("sat", "friday")."""
+
+    weekday: Annotated[int, Meta(ge=0, le=6)] | Annotated[str, Meta(min_length=3, max_length=9)]
     opens: Annotated[str, Meta(pattern=r"^([01]\d|2[0-3]):[0-5]\d$")]
     closes: Annotated[str, Meta(pattern=r"^(([01]\d|2[0-3]):[0-5]\d|24:00)$")]
 
@@ -135,13 +138,24 @@ class BusinessHoursIn(Struct, forbid_unknown_fields=True):
 
     timezone: Annotated[str, Meta(max_length=64)] = "UTC"
     spans: list[OpeningSpanIn] = []
+    # Public holidays: closed all day, whatever the week says.  Dates as YYYY-MM-DD in
+    # ``holiday_calendar``: "gregorian", or "persian" (Jalali, e.g. 1404-01-01 Nowruz).
+    holidays: Annotated[list[Annotated[str, Meta(max_length=10)]], Meta(max_length=400)] = []
+    holiday_calendar: Literal["gregorian", "persian"] = "gregorian"
 
     def __post_init__(self) -> None:
-        # The router would fail on every reload of a queue with an unknown zone.
+        # The router would fail on every reload of a queue with an unknown zone, day or date.
         try:
             ZoneInfo(self.timezone)
         except (ZoneInfoNotFoundError, ValueError):
             raise ValueError(f"unknown time zone {self.timezone!r}") from None
+        for span in self.spans:
+            weekday_number(span.weekday)
+        for day in self.holidays:
+            try:
+                holiday_date(day, self.holiday_calendar)
+            except ValueError:
+                raise ValueError(f"not a {self.holiday_calendar} date: {day!r}") from None
 
 
 class QueueCreate(Struct, forbid_unknown_fields=True):

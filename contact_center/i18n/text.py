@@ -42,7 +42,7 @@ def digits(code: str, text: str) -> str:
 def format_number(code: str, value: float, decimals: int | None = None) -> str:
     """A number with the locale's separators and digits (Persian digits and separators in fa)."""
     fmt = None if decimals is None else "#,##0" + ("." + "0" * decimals if decimals else "")
-    return digits(code, format_decimal(value, format=fmt, locale=code))
+    return digits(code, format_decimal(value, format=fmt, locale=code, numbering_system="default"))
 
 
 def _plural(code: str, count: float) -> str:

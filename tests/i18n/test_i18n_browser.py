@@ -49,7 +49,8 @@ OVERFLOWING = """
   const width = document.documentElement.clientWidth;
   const out = [];
   const clipped = (el) => {
-    for (let p = el.parentElement || (el.getRootNode().host || null); p && p !== document.body; p = p.parentElement || (p.getRootNode().host || null)) {
+    const up = (node) => node.parentElement || node.getRootNode().host || null;
+    for (let p = up(el); p && p !== document.body; p = up(p)) {
       const style = getComputedStyle(p);
       if (style.overflowX !== "visible" || style.display === "contents") return true;
     }
@@ -140,7 +141,8 @@ def test_widget_on_the_persian_shop_chats_and_calls_on_a_phone(tmp_path: Path, p
             bubble_box = mine.bounding_box()
             assert bubble_box and bubble_box["x"] + bubble_box["width"] > PHONE["width"] / 2
             # The send icon points the way the text runs.
-            assert "matrix(-1" in panel.locator(".send-btn .icon-send").evaluate("el => getComputedStyle(el).transform")
+            send_icon = panel.locator(".send-btn .icon-send")
+            assert "matrix(-1" in send_icon.evaluate("el => getComputedStyle(el).transform")
             no_overflow(visitor)
 
             # A call from the open chat: the agent answers, audio flows to the phone.
@@ -171,7 +173,7 @@ def _staff_page(browser: Any, server: LiveServer, **context: Any) -> Watched:
     return Watched(browser.new_context(viewport={"width": 1280, "height": 860}, **context).new_page(), server)
 
 
-def test_console_in_persian_follows_the_user_and_renders_right_to_left(tmp_path: Path, playwright: Any) -> None:
+def test_console_in_persian_follows_the_user_and_renders_rtl(tmp_path: Path, playwright: Any) -> None:
     from playwright.sync_api import expect
 
     browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
@@ -224,7 +226,8 @@ def test_console_in_persian_follows_the_user_and_renders_right_to_left(tmp_path:
 
 
 def _supervisor(browser: Any, server: LiveServer, locale: str) -> Watched:
-    watched = _staff_page(browser, server, locale="fa-IR" if locale == "fa" else "en-US", timezone_id="Asia/Tehran")
+    browser_locale = "fa-IR" if locale == "fa" else "en-US"
+    watched = _staff_page(browser, server, locale=browser_locale, timezone_id="Asia/Tehran")
     page = watched.page
     page.goto(server.base_url + "/supervisor")
     page.fill("#login-username", "admin")
@@ -233,7 +236,7 @@ def _supervisor(browser: Any, server: LiveServer, locale: str) -> Watched:
     return watched
 
 
-def test_supervisor_page_in_persian_is_right_to_left_with_jalali_dates(tmp_path: Path, playwright: Any) -> None:
+def test_supervisor_page_in_persian_is_rtl_with_jalali_dates(tmp_path: Path, playwright: Any) -> None:
     from playwright.sync_api import expect
 
     browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)

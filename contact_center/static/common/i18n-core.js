@@ -4,7 +4,7 @@
  * import it as a module).
  *
  *   const t = createTranslator(bundle);   // bundle: GET /api/locales/{widget|staff}
- *   t("widget.waiting.position", { position: 3 })   // "Waiting — you are number ۳"
+ *   t("call.ended_after", { duration: "4:05" })   // "Call ended · 4:05"
  *
  * A message is a string with {name} placeholders, or an object of CLDR plural forms
  * ({one, other}) picked by Intl.PluralRules for params.count.  Numbers are written
