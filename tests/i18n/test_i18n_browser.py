@@ -137,9 +137,12 @@ def test_widget_on_the_persian_shop_chats_and_calls_on_a_phone(tmp_path: Path, p
             assert theirs.evaluate("el => getComputedStyle(el).direction") == "ltr"
             mine = panel.locator(".msg.mine .text").first
             assert mine.evaluate("el => getComputedStyle(el).direction") == "rtl"
-            # The visitor's bubble sits at the start edge of an RTL page: the right.
-            bubble_box = mine.bounding_box()
-            assert bubble_box and bubble_box["x"] + bubble_box["width"] > PHONE["width"] / 2
+            # Mirrored: the agent's bubbles start at the right, the visitor's own sit at
+            # the end of the line, on the left.
+            mine_box, theirs_box = mine.bounding_box(), theirs.bounding_box()
+            assert mine_box and theirs_box
+            assert mine_box["x"] < theirs_box["x"]
+            assert theirs_box["x"] + theirs_box["width"] > PHONE["width"] - 40
             # The send icon points the way the text runs.
             send_icon = panel.locator(".send-btn .icon-send")
             assert "matrix(-1" in send_icon.evaluate("el => getComputedStyle(el).transform")
