@@ -17,8 +17,16 @@ import msgspec
 from starlette.requests import Request
 from starlette.responses import Response
 
-from contact_center.api.http import ApiError, ApiRoute, body_of, json_response, require, services_of
-from contact_center.i18n import Text
+from contact_center.api.http import (
+    ApiError,
+    ApiRoute,
+    body_of,
+    json_response,
+    request_locale,
+    require,
+    services_of,
+)
+from contact_center.i18n import Text, tables, translate
 from contact_center.journey import schemas as js
 from contact_center.journey.analytics import CONVERSION_WINDOW_S, LOOKBACK_S, Filters, JourneyAnalytics
 from contact_center.journey.conversions import ConversionRecorder, InvalidEvent
@@ -121,10 +129,14 @@ def _analytics(request: Request) -> JourneyAnalytics:
     return JourneyAnalytics(services_of(request).db)
 
 
-def _csv(name: str, header: Sequence[str], rows: Iterable[Sequence[Any]]) -> Response:
+def _csv(
+    name: str, header: Sequence[str], rows: Iterable[Sequence[Any]], locale: str | None = None
+) -> Response:
+    """The CSV; with ``?locale=`` (the journey page sends its own) the titles are for
+    people, in that language."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(header)
+    writer.writerow(tables.header(locale, header))
     for row in rows:
         writer.writerow(["" if v is None else (f"{v:.6g}" if isinstance(v, float) else v) for v in row])
     return Response(
@@ -132,6 +144,10 @@ def _csv(name: str, header: Sequence[str], rows: Iterable[Sequence[Any]]) -> Res
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="{name}"'},
     )
+
+
+def _csv_locale(request: Request) -> str | None:
+    return request_locale(request) if request.query_params.get("locale") else None
 
 
 # --------------------------------------------------------------------------- analytics
@@ -146,7 +162,12 @@ async def journey_funnel_csv(request: Request) -> Response:
     require(request, "supervisor")
     funnel = await _analytics(request).funnel(filters_of(request))
     fields = [f for f in js.FunnelStep.__struct_fields__]
-    return _csv("journey-funnel.csv", fields, ([getattr(s, f) for f in fields] for s in funnel.steps))
+    return _csv(
+        "journey-funnel.csv",
+        fields,
+        ([getattr(s, f) for f in fields] for s in funnel.steps),
+        _csv_locale(request),
+    )
 
 
 async def _map(request: Request) -> js.JourneyMap:
@@ -164,17 +185,19 @@ async def journey_grid_csv(request: Request) -> Response:
     grid = await _map(request)
     flagged = {(b.stage, b.channel): b for b in grid.bottlenecks}
     fields = list(js.GridCell.__struct_fields__)
+    locale = _csv_locale(request)
     return _csv(
         "journey-map.csv",
         [*fields, "bottleneck", "reasons"],
         (
             [
                 *(getattr(c, f) for f in fields),
-                "yes" if (c.stage, c.channel) in flagged else "",
+                translate(locale or "en", "csv.yes") if (c.stage, c.channel) in flagged else "",
                 "; ".join(flagged[(c.stage, c.channel)].reasons) if (c.stage, c.channel) in flagged else "",
             ]
             for c in [*grid.cells, *grid.stage_totals]
         ),
+        locale,
     )
 
 
@@ -193,7 +216,12 @@ async def journey_origins_csv(request: Request) -> Response:
     require(request, "supervisor")
     origins = await _analytics(request).origins(filters_of(request))
     fields = list(js.OriginRow.__struct_fields__)
-    return _csv("journey-origins.csv", fields, ([getattr(r, f) for f in fields] for r in origins.rows))
+    return _csv(
+        "journey-origins.csv",
+        fields,
+        ([getattr(r, f) for f in fields] for r in origins.rows),
+        _csv_locale(request),
+    )
 
 
 def _lookback(request: Request) -> float:
@@ -209,7 +237,12 @@ async def journey_attribution_csv(request: Request) -> Response:
     require(request, "supervisor")
     result = await _analytics(request).attribution(filters_of(request), _lookback(request))
     fields = list(js.AttributionRow.__struct_fields__)
-    return _csv("journey-attribution.csv", fields, ([getattr(r, f) for f in fields] for r in result.rows))
+    return _csv(
+        "journey-attribution.csv",
+        fields,
+        ([getattr(r, f) for f in fields] for r in result.rows),
+        _csv_locale(request),
+    )
 
 
 async def journey_sources(request: Request) -> Response:

@@ -15,8 +15,8 @@ from msgspec import Struct
 from starlette.requests import Request
 from starlette.responses import Response
 
-from contact_center.api.http import ApiError, ApiRoute, json_response, require, services_of
-from contact_center.i18n import Text
+from contact_center.api.http import ApiError, ApiRoute, json_response, request_locale, require, services_of
+from contact_center.i18n import Text, tables
 from contact_center.supervisor.records import load_records
 from dashboard import reports
 from dashboard.reports import ContactRecord, Cut, Interval, ReportRow
@@ -114,8 +114,15 @@ async def get_report(request: Request) -> Response:
     )
     if output == "csv":
         name = f"report-{by or 'all'}-{interval}-{start.date().isoformat()}-{end.date().isoformat()}.csv"
+        # ?locale= (the supervisor page sends its own): titles and times for people.
+        locale = query.get("locale")
+        body = (
+            reports.to_csv(rows)
+            if not locale
+            else tables.to_csv(request_locale(request), reports.COLUMNS, rows)
+        )
         return Response(
-            reports.to_csv(rows),
+            body,
             media_type="text/csv; charset=utf-8",
             headers={"Content-Disposition": f'attachment; filename="{name}"'},
         )
@@ -158,6 +165,7 @@ ROUTES: list[ApiRoute] = [
             ("by", "string", "queue, agent, stage or channel: one row per interval and key"),
             ("tz", "string", "IANA time zone, e.g. Europe/Paris (default UTC)"),
             ("format", "string", "json (default) or csv (text/csv, the columns of 'columns')"),
+            ("locale", "string", "csv for people: column titles and times in this locale (fa: Jalali dates)"),
         ),
     ),
 ]

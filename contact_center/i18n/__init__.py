@@ -9,6 +9,7 @@ calendar come from the locale (CLDR data through babel; jdatetime for the Jalali
 calendar), never from a table here.
 """
 
+from contact_center.i18n import tables
 from contact_center.i18n.catalogue import (
     BUNDLES,
     DEFAULT_LOCALE,
@@ -33,5 +34,6 @@ __all__ = [
     "format_number",
     "locale_info",
     "negotiate",
+    "tables",
     "translate",
 ]
