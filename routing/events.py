@@ -403,9 +403,16 @@ def event_to_dict(event: Event) -> dict[str, Any]:
     """A JSON-able dict with the event's type name under ``"type"``."""
     data = dataclasses.asdict(event)
     data["type"] = type(event).__name__
-    hours = (data.get("queue") or {}).get("hours") if isinstance(data.get("queue"), dict) else None
-    if hours is not None:
-        hours["closed_dates"] = sorted(day.isoformat() for day in hours.get("closed_dates", ()))
+    if isinstance(event, QueueUpserted):
+        data["queue"] = queue_config_to_dict(event.queue)
+    return data
+
+
+def queue_config_to_dict(config: QueueConfig) -> dict[str, Any]:
+    """A JSON-able dict of a queue's configuration (holidays as ISO dates)."""
+    data = dataclasses.asdict(config)
+    if data.get("hours") is not None:
+        data["hours"]["closed_dates"] = sorted(day.isoformat() for day in config.hours.closed_dates)  # type: ignore[union-attr]
     return data
 
 
