@@ -132,7 +132,7 @@ class OpeningSpanIn(Struct, forbid_unknown_fields=True):
     closes: Annotated[str, Meta(pattern=r"^(([01]\d|2[0-3]):[0-5]\d|24:00)$")]
 
 
-class BusinessHoursIn(Struct, forbid_unknown_fields=True):
+class BusinessHoursIn(Struct, forbid_unknown_fields=True, omit_defaults=True):
     """Opening spans in an IANA time zone (e.g. "Europe/Paris"); a span whose
     ``closes`` is before ``opens`` runs past midnight."""
 
