@@ -1779,7 +1779,7 @@ function renderHistory() {
             "span",
             { class: "history-bottom" },
             statusBadge(c.status),
-            CALL_CHANNELS.has(c.channel) ? h("span", { class: `badge channel channel-${c.channel}` }, icon(c.channel === "video" ? "video" : "phone"), label("label.channel", c.channel)) : null,
+            CALL_CHANNELS.has(c.channel) ? h("span", { class: `badge channel channel-${c.channel}` }, icon(c.channel === "video" ? "video" : "phone"), t(c.channel === "video" ? "console.badge.video" : "console.badge.voice")) : null,
             h("span", { class: "muted ellipsis" }, c.topic || c.queue_id),
             c.disposition ? h("span", { class: "badge disposition", title: t("console.disposition") }, DISPOSITION(c.disposition)) : null,
             stars(c.csat),

@@ -21,8 +21,9 @@
   "use strict";
 
   const CSS_HREF = "/static/agent/journey-panel.css";
-  // Texts come from the page's translator (options.t: static/common/i18n-core.js); the
-  // keys are the "jp.*" and "label.*" ones of the staff catalogue.
+  // Texts come from the page's translator (options.t, else the staff pages' one from
+  // static/common/i18n.js); the keys are the "jp.*" and "label.*" ones of the staff
+  // catalogue.
   let t = (key) => key;
   const known = (key) => (t.has ? t.has(key) : false);
   const labelOf = (prefix, code) => (known(`${prefix}.${code}`) ? t(`${prefix}.${code}`) : String(code || "").replace(/_/g, " "));
@@ -230,6 +231,8 @@
     if (!container || !visitorId) return null;
     ensureStyles();
     const opts = { limit: 100, ...(options || {}) };
+    // The page's translator: given, or the staff pages' (static/common/i18n.js).
+    if (!opts.t && window.StaffI18nReady) opts.t = await window.StaffI18nReady;
     if (opts.t) t = opts.t;
     state.set(container, { visitorId, token, options: opts });
     if (!container.firstChild) container.append(h("p", "jp-muted jp-loading", t("jp.loading")));

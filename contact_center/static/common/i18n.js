@@ -19,6 +19,11 @@ export const LOCALE_KEY = "cc.locale";
 const ATTRIBUTES = ["placeholder", "title", "aria-label", "label", "alt"];
 
 let current = createTranslator(null);
+// Scripts that are not modules (the journey panel) wait on this for the translator.
+let announce = () => {};
+window.StaffI18nReady = new Promise((resolve) => {
+  announce = resolve;
+});
 
 /** The translator of the page (after loadI18n). */
 export function translator() {
@@ -54,6 +59,7 @@ export async function loadI18n() {
   }
   current = createTranslator(bundle);
   translateDocument(document, current);
+  announce(current);
   return current;
 }
 
