@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from contact_center import protocol as p
 from contact_center.bus.hub import Subscriber
 from contact_center.conversations import Conversations
+from contact_center.i18n import Text
 from contact_center.journey.stages import StageRule, resolve_stage
 from contact_center.protocol import FrameError
 from contact_center.router_input import RouterInput
@@ -68,7 +69,7 @@ class ContactActions:
     async def _queue(self, queue_id: str) -> Queue:
         queue = await self.queues.get(queue_id)
         if queue is None:
-            raise FrameError("not_found", f"no queue {queue_id!r}")
+            raise FrameError("not_found", Text("error.no_queue", queue=queue_id))
         return queue
 
     def _new_contact(
@@ -235,7 +236,7 @@ class ContactActions:
 
     async def rate(self, contact: Contact, rating: int, comment: str) -> bool:
         if contact.status not in ("ended", "abandoned"):
-            raise FrameError("conflict", "a conversation can be rated once it has ended")
+            raise FrameError("conflict", Text("error.rate.not_ended"))
         first = contact.csat is None
         if not await self.contacts.set_csat(contact.id, rating, comment):
             return False
@@ -256,9 +257,9 @@ class ContactActions:
         note: str,
     ) -> None:
         if contact.status != "active":
-            raise FrameError("conflict", "only an active conversation can be transferred")
+            raise FrameError("conflict", Text("error.transfer.not_active"))
         if to_queue is None and to_agent is None:
-            raise FrameError("invalid_frame", "give to_queue or to_agent")
+            raise FrameError("invalid_frame", Text("error.transfer.target_needed"))
         # A transfer to a queue takes that queue's required skills.
         skills: tuple[str, ...] | None = None
         if to_queue is not None:

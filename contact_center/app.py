@@ -29,7 +29,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from starlette.websockets import WebSocket
 
-from contact_center.api.http import ApiError, ApiRoute, error_response, json_response
+from contact_center.api.http import ApiError, ApiRoute, error_response, json_response, request_locale
 from contact_center.api.openapi import openapi_document
 from contact_center.api.parts import ApiParts
 from contact_center.api.registry import API_ROUTES
@@ -49,6 +49,14 @@ DEMO_PAGES = {
     "/pricing": "pricing.html",
     "/checkout": "checkout.html",
     "/after-sales": "after-sales.html",
+    # The same shop in Persian (right to left, the widget in Persian): linked from each
+    # English page, so a newcomer sees both.
+    "/fa": "fa/index.html",
+    "/fa/": "fa/index.html",
+    "/fa/product": "fa/product.html",
+    "/fa/pricing": "fa/pricing.html",
+    "/fa/checkout": "fa/checkout.html",
+    "/fa/after-sales": "fa/after-sales.html",
 }
 APP_PAGES = {
     "/agent": "agent/index.html",
@@ -77,27 +85,31 @@ def _api_route(api: ApiRoute) -> Route:
         try:
             return await api.handler(request)
         except ApiError as exc:
-            return error_response(exc)
+            return error_response(exc, request_locale(request))
 
     endpoint_fn.__name__ = api.handler.__name__
     return Route(api.path, endpoint_fn, methods=[api.method])
 
 
-_ENGINE_BEGIN = "// ---- call engine: begin ----"
-_ENGINE_END = "// ---- call engine: end ----"
-_ENGINE_INCLUDE = "// ---- call engine: include ----"
+# Shared sources spliced into /widget.js: (file under static/, the part's name).
+_WIDGET_PARTS = (("common/i18n-core.js", "i18n"), ("agent/call-engine.js", "call engine"))
 
 
 def assemble_widget(static_dir: Path = STATIC_DIR) -> str:
-    """widget.js with the call engine spliced in.  Sites embed one file; the engine's one
-    source is static/agent/call-engine.js, which the console imports as a module."""
-    engine_source = (static_dir / "agent" / "call-engine.js").read_text()
-    begin = engine_source.index(_ENGINE_BEGIN)
-    end = engine_source.index(_ENGINE_END) + len(_ENGINE_END)
+    """widget.js with the translator and the call engine spliced in.  Sites embed one
+    file; each part's one source is the module the staff pages import (between its
+    ``// ---- <name>: begin/end ----`` markers)."""
     widget = (static_dir / "widget" / "widget.js").read_text()
-    if _ENGINE_INCLUDE not in widget:
-        raise RuntimeError("widget.js has no call engine include marker")
-    return widget.replace(_ENGINE_INCLUDE, engine_source[begin:end], 1)
+    for file, name in _WIDGET_PARTS:
+        source = (static_dir / file).read_text()
+        begin = source.index(f"// ---- {name}: begin ----")
+        end_marker = f"// ---- {name}: end ----"
+        end = source.index(end_marker) + len(end_marker)
+        include = f"// ---- {name}: include ----"
+        if include not in widget:
+            raise RuntimeError(f"widget.js has no {name} include marker")
+        widget = widget.replace(include, source[begin:end], 1)
+    return widget
 
 
 async def widget_script(request: Request) -> Response:
@@ -130,7 +142,7 @@ class WidgetCors:
     """CORS for the widget's endpoints, limited to the allowed origins, so the widget
     works when embedded on the business's own site."""
 
-    PREFIXES = ("/api/visitor/", "/api/widget/")
+    PREFIXES = ("/api/visitor/", "/api/widget/", "/api/locales/widget", "/static/fonts/")
 
     def __init__(self, app: ASGIApp, allowed: tuple[str, ...]) -> None:
         self.app = app

@@ -258,6 +258,19 @@ def agents_update(
     typer.echo(f"updated {name}: {', '.join(changed)} ({_PICKED_UP})")
 
 
+def _labels(pairs: list[str]) -> dict[str, str]:
+    """--label fa=فروش ... as {"fa": "فروش"}, shipped locales only."""
+    from contact_center.i18n.catalogue import check_locale
+
+    labels: dict[str, str] = {}
+    for pair in pairs:
+        code, sep, text = pair.partition("=")
+        if not sep or not text.strip():
+            raise ValueError(f"--label wants LOCALE=NAME, not {pair!r}")
+        labels[check_locale(code.strip())] = text.strip()
+    return labels
+
+
 @queues_app.command("add")
 def queues_add(
     queue_id: Annotated[str, typer.Argument(help="Queue id, e.g. sales.")],
@@ -285,6 +298,12 @@ def queues_add(
             '{"timezone": "Europe/Paris", "spans": [{"weekday": 0, "opens": "09:00", "closes": "17:00"}]}'
         ),
     ] = "",
+    label: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--label", help="The name in another language, LOCALE=NAME (repeatable): --label fa=فروش."
+        ),
+    ] = None,
 ) -> None:
     """Add a queue."""
     import msgspec
@@ -307,10 +326,11 @@ def queues_add(
                 "ageing_s": ageing,
                 "wrap_up_s": wrap_up,
                 "hours": json.loads(hours) if hours else None,
+                "labels": _labels(label or []),
             },
             QueueCreate,
         )
-    except (msgspec.ValidationError, json.JSONDecodeError) as exc:
+    except (msgspec.ValidationError, json.JSONDecodeError, ValueError) as exc:
         typer.echo(f"invalid queue: {exc}", err=True)
         raise typer.Exit(1) from None
 
@@ -372,6 +392,13 @@ def queues_update(
     ] = None,
     always_open: Annotated[bool, typer.Option("--always-open", help="Remove the business hours.")] = False,
     position: Annotated[int | None, typer.Option(help="Order in the widget's topic list.")] = None,
+    label: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--label",
+            help="The name in another language, LOCALE=NAME (repeatable; replaces them): --label fa=فروش.",
+        ),
+    ] = None,
 ) -> None:
     """Change a queue: only the options given change."""
     import msgspec
@@ -409,8 +436,10 @@ def queues_update(
     try:
         if hours is not None or always_open:
             raw["hours"] = json.loads(hours) if hours is not None else None
+        if label is not None:
+            raw["labels"] = _labels(label)
         changes = queue_changes(msgspec.convert(raw, QueueUpdate))
-    except (msgspec.ValidationError, json.JSONDecodeError) as exc:
+    except (msgspec.ValidationError, json.JSONDecodeError, ValueError) as exc:
         typer.echo(f"invalid queue: {exc}", err=True)
         raise typer.Exit(1) from None
     if not changes:

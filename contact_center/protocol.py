@@ -19,6 +19,7 @@ from typing import Annotated, Literal
 import msgspec
 from msgspec import Meta, Struct
 
+from contact_center.i18n.text import Text, render
 from dashboard.formulas import LegendEntry
 from dashboard.snapshot import Snapshot
 
@@ -81,6 +82,9 @@ class Hello(_Client, tag="hello"):
     # This device's id for calls (kept by the page, e.g. in sessionStorage): a socket
     # that comes back with the same id gets its calls back.  Absent: a fresh one.
     device_id: DeviceId | None = None
+    # The language the page speaks (a locale code such as "fa"): the server writes the
+    # ``message`` of error frames in it.  Absent or not shipped: English.
+    locale: Annotated[str, Meta(max_length=16)] | None = None
 
 
 class Ping(_Client, tag="ping"):
@@ -567,8 +571,12 @@ class Error(_Server, tag="error"):
     invalid_frame, forbidden, not_found, conflict, closed, rate_limited, internal."""
 
     code: str
+    # For people, in the language the socket's hello asked for.
     message: str
     ref: str | None = None
+    # The catalogue key of ``message`` (server.json), when it has one: a page can tell
+    # messages of one code apart, or write its own text.
+    message_key: str | None = None
 
 
 class Pong(_Server, tag="pong"):
@@ -974,13 +982,21 @@ _encoder = msgspec.json.Encoder()
 
 
 class FrameError(Exception):
-    """A frame that cannot be applied; becomes an ``error`` event."""
+    """A frame that cannot be applied; becomes an ``error`` event.  ``message`` is a
+    :class:`~contact_center.i18n.Text`, rendered in the socket's locale when sent."""
 
-    def __init__(self, code: str, message: str, ref: str | None = None) -> None:
-        super().__init__(message)
+    def __init__(self, code: str, message: str | Text, ref: str | None = None) -> None:
+        super().__init__(str(message))
         self.code = code
         self.message = message
         self.ref = ref
+
+    def frame(self, locale: str, ref: str | None = None) -> Error:
+        """The ``error`` event for a reader in ``locale``."""
+        key = self.message.key if isinstance(self.message, Text) else None
+        return Error(
+            code=self.code, message=render(self.message, locale), ref=self.ref or ref, message_key=key
+        )
 
 
 def decode_client_frame(raw: str | bytes) -> ClientFrame:
@@ -993,12 +1009,12 @@ def decode_client_frame(raw: str | bytes) -> ClientFrame:
         message = str(exc)
         if message.startswith("Expected `object`, got"):
             # Valid JSON, but an array, a string, a number or null: not a frame at all.
-            raise FrameError("invalid_json", f"not a JSON object: {message}") from None
+            raise FrameError("invalid_json", Text("error.frame.not_json", detail=message)) from None
         ref = _recover_id(raw)
         code = "unknown_type" if "Invalid value" in message and "`$.type`" in message else "invalid_frame"
-        raise FrameError(code, message, ref) from None
+        raise FrameError(code, Text("error.frame.invalid", detail=message), ref) from None
     except msgspec.DecodeError as exc:
-        raise FrameError("invalid_json", f"not a JSON object: {exc}") from None
+        raise FrameError("invalid_json", Text("error.frame.not_json", detail=str(exc))) from None
 
 
 def _recover_id(raw: str | bytes) -> str | None:

@@ -86,6 +86,7 @@ from routing.events import (
     Tick,
     WrapUpEnded,
     event_from_dict,
+    queue_config_to_dict,
 )
 from routing.queues import QueueState, effective_priority, pool_key
 from routing.records import AgentRecord, ContactRecord, resolve_capacity
@@ -1165,7 +1166,7 @@ class RoutingEngine:
             "seq": self._seq,
             "queues": [
                 {
-                    "config": dataclasses.asdict(queue.config),
+                    "config": queue_config_to_dict(queue.config),
                     "rr_last": queue.rr_last,
                     "open": queue.open,
                     "hours_token": queue.hours_token,

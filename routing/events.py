@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any, Literal
 
 Channel = Literal["chat", "voice", "video"]
@@ -51,6 +52,9 @@ class OpeningSpan:
 class BusinessHours:
     timezone: str = "UTC"
     spans: tuple[OpeningSpan, ...] = ()
+    # Days closed whatever the week says (public holidays), as calendar days in
+    # ``timezone``: no span opens on them.  The shell turns Jalali dates into these.
+    closed_dates: frozenset[date] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)
@@ -399,6 +403,16 @@ def event_to_dict(event: Event) -> dict[str, Any]:
     """A JSON-able dict with the event's type name under ``"type"``."""
     data = dataclasses.asdict(event)
     data["type"] = type(event).__name__
+    if isinstance(event, QueueUpserted):
+        data["queue"] = queue_config_to_dict(event.queue)
+    return data
+
+
+def queue_config_to_dict(config: QueueConfig) -> dict[str, Any]:
+    """A JSON-able dict of a queue's configuration (holidays as ISO dates)."""
+    data = dataclasses.asdict(config)
+    if data.get("hours") is not None:
+        data["hours"]["closed_dates"] = sorted(day.isoformat() for day in config.hours.closed_dates)  # type: ignore[union-attr]
     return data
 
 
@@ -409,6 +423,7 @@ def _queue_config_from_dict(data: dict[str, Any]) -> QueueConfig:
         hours_obj = BusinessHours(
             timezone=hours.get("timezone", "UTC"),
             spans=tuple(OpeningSpan(**span) for span in hours.get("spans", ())),
+            closed_dates=frozenset(date.fromisoformat(day) for day in hours.get("closed_dates", ())),
         )
     return QueueConfig(**{**data, "hours": hours_obj, "skills": tuple(data.get("skills", ()))})
 

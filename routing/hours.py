@@ -19,6 +19,9 @@ Reading of the spans:
   00:00-24:00 is one interval and a schedule covering the whole week is "always open"
   (:func:`next_close` returns None).
 
+* A day in ``closed_dates`` (a public holiday) opens no span, whatever its weekday;
+  the Iranian week is simply a week whose Friday has no span.
+
 ``hours`` None (no schedule) means always open; a schedule with no spans never opens.
 """
 
@@ -76,6 +79,8 @@ def intervals(hours: BusinessHours, at: float) -> list[Interval]:
     raw: list[Interval] = []
     for offset in range(_DAYS_AHEAD + 2):
         day = first + timedelta(days=offset)
+        if day in hours.closed_dates:
+            continue
         weekday = day.weekday()
         for span in hours.spans:
             if span.weekday == weekday:

@@ -10,6 +10,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from contact_center.api.http import ApiError, ApiRoute, json_response, parts_of, require
+from contact_center.i18n import Text
 from contact_center.security import Identity
 from contact_center.store.models import CallRecord
 
@@ -77,7 +78,7 @@ async def list_calls(request: Request) -> Response:
     try:
         limit = min(500, max(1, int(query.get("limit", "100"))))
     except ValueError:
-        raise ApiError(422, "invalid", "limit must be a number") from None
+        raise ApiError(422, "invalid", Text("error.limit_not_number")) from None
     agent_id = query.get("agent_id") or None
     if not identity.at_least("supervisor"):
         agent_id = identity.subject
@@ -91,7 +92,7 @@ async def get_call(request: Request) -> Response:
     identity = require(request, "agent")
     row = await parts_of(request).call_records.get(request.path_params["call_id"])
     if row is None or not _may_read(identity, row):
-        raise ApiError(404, "not_found", "no such call")
+        raise ApiError(404, "not_found", Text("error.no_such_call"))
     return json_response(call_out(row))
 
 

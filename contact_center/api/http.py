@@ -11,6 +11,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from contact_center.api.parts import ApiParts
+from contact_center.i18n import Text, negotiate
+from contact_center.i18n.catalogue import parse_accept_language
+from contact_center.i18n.text import render
 from contact_center.security import Identity, Role, TokenError
 
 T = TypeVar("T")
@@ -18,8 +21,11 @@ _encoder = msgspec.json.Encoder()
 
 
 class ApiError(Exception):
-    def __init__(self, status: int, code: str, message: str) -> None:
-        super().__init__(message)
+    """An error response: ``code`` for programs, ``message`` for people (a
+    :class:`~contact_center.i18n.Text`, rendered in the request's locale)."""
+
+    def __init__(self, status: int, code: str, message: str | Text) -> None:
+        super().__init__(str(message))
         self.status = status
         self.code = code
         self.message = message
@@ -36,8 +42,18 @@ def json_response(data: Any, status: int = 200, headers: dict[str, str] | None =
     return Response(_encoder.encode(data), status_code=status, media_type="application/json", headers=headers)
 
 
-def error_response(exc: ApiError) -> Response:
-    return json_response(ErrorBody(error=exc.code, message=exc.message), exc.status)
+def error_response(exc: ApiError, locale: str = "en") -> Response:
+    return json_response(ErrorBody(error=exc.code, message=render(exc.message, locale)), exc.status)
+
+
+def request_locale(request: Request) -> str:
+    """The reader's locale: ``?locale=``, else Accept-Language (the staff pages send
+    the language chosen in their header), else the default."""
+    wanted = [
+        request.query_params.get("locale"),
+        *parse_accept_language(request.headers.get("accept-language", "")),
+    ]
+    return negotiate(wanted)
 
 
 def parts_of(request: Request) -> ApiParts:
@@ -59,22 +75,22 @@ def identity_of(request: Request) -> Identity | None:
 def require(request: Request, role: Role) -> Identity:
     identity = identity_of(request)
     if identity is None:
-        raise ApiError(401, "unauthenticated", "send Authorization: Bearer <token>")
+        raise ApiError(401, "unauthenticated", Text("error.api.unauthenticated"))
     if not identity.at_least(role) or (role != "visitor" and not identity.is_staff):
-        raise ApiError(403, "forbidden", f"this needs the {role} role")
+        raise ApiError(403, "forbidden", Text("error.api.role_needed", role=role))
     return identity
 
 
 async def body_of(request: Request, kind: type[T], max_bytes: int = 1_000_000) -> T:
     raw = await request.body()
     if len(raw) > max_bytes:
-        raise ApiError(413, "too_large", "request body too large")
+        raise ApiError(413, "too_large", Text("error.api.too_large"))
     try:
         return msgspec.json.decode(raw or b"{}", type=kind)
     except msgspec.ValidationError as exc:
-        raise ApiError(422, "invalid", str(exc)) from None
+        raise ApiError(422, "invalid", Text("error.invalid_input", detail=str(exc))) from None
     except msgspec.DecodeError as exc:
-        raise ApiError(400, "invalid_json", str(exc)) from None
+        raise ApiError(400, "invalid_json", Text("error.invalid_json", detail=str(exc))) from None
 
 
 Handler = Callable[[Request], Awaitable[Response]]

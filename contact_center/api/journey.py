@@ -17,13 +17,22 @@ import msgspec
 from starlette.requests import Request
 from starlette.responses import Response
 
-from contact_center.api.http import ApiError, ApiRoute, body_of, json_response, parts_of, require
+from contact_center.api.http import (
+    ApiError,
+    ApiRoute,
+    body_of,
+    json_response,
+    parts_of,
+    request_locale,
+    require,
+)
 from contact_center.api.parts import ApiParts
+from contact_center.i18n import Text, tables, translate
 from contact_center.journey import schemas as js
 from contact_center.journey.analytics import CONVERSION_WINDOW_S, LOOKBACK_S, Filters, JourneyAnalytics
 from contact_center.journey.conversions import ConversionRecorder, InvalidEvent
 from contact_center.journey.rules import InvalidRule, StageRuleStore
-from contact_center.journey.sites import SiteStore
+from contact_center.journey.sites import SiteStore, locales_out
 from contact_center.journey.stages import resolve_stage
 from contact_center.security import Identity, TokenError
 from contact_center.store.models import Site
@@ -41,9 +50,9 @@ def _number(request: Request, name: str, default: float, low: float, high: float
     try:
         value = float(raw)
     except ValueError:
-        raise ApiError(422, "invalid", f"{name} must be a number") from None
+        raise ApiError(422, "invalid", Text("error.param.not_number", name=name)) from None
     if not math.isfinite(value) or not low <= value <= high:
-        raise ApiError(422, "invalid", f"{name} must be between {low:g} and {high:g}")
+        raise ApiError(422, "invalid", Text("error.param.out_of_range", name=name, low=low, high=high))
     return value
 
 
@@ -61,7 +70,7 @@ def parse_time(raw: str, name: str, *, end: bool = False) -> float:
             return (moment + timedelta(days=1 if end else 0)).timestamp()
         parsed = datetime.fromisoformat(raw.replace("Z", "+00:00"))
     except ValueError:
-        raise ApiError(422, "invalid", f"{name}: use Unix seconds, YYYY-MM-DD or an ISO date-time") from None
+        raise ApiError(422, "invalid", Text("error.param.bad_time", name=name)) from None
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=UTC)
     return parsed.timestamp()
@@ -72,9 +81,9 @@ def filters_of(request: Request) -> Filters:
     end = parse_time(query["to"], "to", end=True) if query.get("to") else time.time()
     start = parse_time(query["from"], "from") if query.get("from") else end - DEFAULT_DAYS * 86400
     if not start < end:
-        raise ApiError(422, "invalid", "from must be before to")
+        raise ApiError(422, "invalid", Text("error.range.from_after_to"))
     if end - start > MAX_RANGE_DAYS * 86400:
-        raise ApiError(422, "invalid", f"the range is limited to {MAX_RANGE_DAYS} days")
+        raise ApiError(422, "invalid", Text("error.range.too_long", days=MAX_RANGE_DAYS))
     source = (query.get("source") or "").strip()[:256] or None
     queue = (query.get("queue") or "").strip()[:64] or None
     return Filters(start=start, end=end, source=source, queue=queue)
@@ -121,10 +130,14 @@ def _analytics(request: Request) -> JourneyAnalytics:
     return JourneyAnalytics(parts_of(request).db)
 
 
-def _csv(name: str, header: Sequence[str], rows: Iterable[Sequence[Any]]) -> Response:
+def _csv(
+    name: str, header: Sequence[str], rows: Iterable[Sequence[Any]], locale: str | None = None
+) -> Response:
+    """The CSV; with ``?locale=`` (the journey page sends its own) the titles are for
+    people, in that language."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(header)
+    writer.writerow(tables.header(locale, header))
     for row in rows:
         writer.writerow(["" if v is None else (f"{v:.6g}" if isinstance(v, float) else v) for v in row])
     return Response(
@@ -132,6 +145,10 @@ def _csv(name: str, header: Sequence[str], rows: Iterable[Sequence[Any]]) -> Res
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="{name}"'},
     )
+
+
+def _csv_locale(request: Request) -> str | None:
+    return request_locale(request) if request.query_params.get("locale") else None
 
 
 # --------------------------------------------------------------------------- analytics
@@ -146,7 +163,12 @@ async def journey_funnel_csv(request: Request) -> Response:
     require(request, "supervisor")
     funnel = await _analytics(request).funnel(filters_of(request))
     fields = [f for f in js.FunnelStep.__struct_fields__]
-    return _csv("journey-funnel.csv", fields, ([getattr(s, f) for f in fields] for s in funnel.steps))
+    return _csv(
+        "journey-funnel.csv",
+        fields,
+        ([getattr(s, f) for f in fields] for s in funnel.steps),
+        _csv_locale(request),
+    )
 
 
 async def _map(request: Request) -> js.JourneyMap:
@@ -164,17 +186,19 @@ async def journey_grid_csv(request: Request) -> Response:
     grid = await _map(request)
     flagged = {(b.stage, b.channel): b for b in grid.bottlenecks}
     fields = list(js.GridCell.__struct_fields__)
+    locale = _csv_locale(request)
     return _csv(
         "journey-map.csv",
         [*fields, "bottleneck", "reasons"],
         (
             [
                 *(getattr(c, f) for f in fields),
-                "yes" if (c.stage, c.channel) in flagged else "",
+                translate(locale or "en", "csv.yes") if (c.stage, c.channel) in flagged else "",
                 "; ".join(flagged[(c.stage, c.channel)].reasons) if (c.stage, c.channel) in flagged else "",
             ]
             for c in [*grid.cells, *grid.stage_totals]
         ),
+        locale,
     )
 
 
@@ -193,7 +217,12 @@ async def journey_origins_csv(request: Request) -> Response:
     require(request, "supervisor")
     origins = await _analytics(request).origins(filters_of(request))
     fields = list(js.OriginRow.__struct_fields__)
-    return _csv("journey-origins.csv", fields, ([getattr(r, f) for f in fields] for r in origins.rows))
+    return _csv(
+        "journey-origins.csv",
+        fields,
+        ([getattr(r, f) for f in fields] for r in origins.rows),
+        _csv_locale(request),
+    )
 
 
 def _lookback(request: Request) -> float:
@@ -209,7 +238,12 @@ async def journey_attribution_csv(request: Request) -> Response:
     require(request, "supervisor")
     result = await _analytics(request).attribution(filters_of(request), _lookback(request))
     fields = list(js.AttributionRow.__struct_fields__)
-    return _csv("journey-attribution.csv", fields, ([getattr(r, f) for f in fields] for r in result.rows))
+    return _csv(
+        "journey-attribution.csv",
+        fields,
+        ([getattr(r, f) for f in fields] for r in result.rows),
+        _csv_locale(request),
+    )
 
 
 async def journey_sources(request: Request) -> Response:
@@ -224,7 +258,7 @@ async def visitor_journey(request: Request) -> Response:
     parts = parts_of(request)
     visitor_id = request.path_params["visitor_id"]
     if not await _may_see_visitor(parts, identity, visitor_id):
-        raise ApiError(404, "not_found", "no such visitor")
+        raise ApiError(404, "not_found", Text("error.no_such_visitor"))
     limit = int(_number(request, "limit", 200, 1, 1000))
     journey = await _analytics(request).timeline(visitor_id, limit)
     for item in journey.items:
@@ -248,28 +282,28 @@ async def journey_event(request: Request) -> Response:
     parts = parts_of(request)
     key = request.headers.get("x-site-key", "").strip()
     if not key:
-        raise ApiError(401, "unauthenticated", "send the site's key in the X-Site-Key header")
+        raise ApiError(401, "unauthenticated", Text("error.site_key.missing"))
     site = await SiteStore(parts.db).authenticate(key)
     if site is None:
-        raise ApiError(403, "forbidden", "unknown or disabled site key")
+        raise ApiError(403, "forbidden", Text("error.site_key.unknown"))
     event = await body_of(request, js.JourneyEventIn, max_bytes=16_000)
     visitor_id = event.visitor_id
     if event.visitor_token:
         try:
             identity = parts.signer.verify(event.visitor_token)
         except TokenError:
-            raise ApiError(422, "invalid", "visitor_token is not a valid visitor token") from None
+            raise ApiError(422, "invalid", Text("error.visitor.token_invalid")) from None
         if identity.role != "visitor" or (visitor_id and visitor_id != identity.subject):
-            raise ApiError(422, "invalid", "visitor_token is not this visitor's token")
+            raise ApiError(422, "invalid", Text("error.visitor.token_not_theirs"))
         visitor_id = identity.subject
     if not visitor_id:
-        raise ApiError(422, "invalid", "give visitor_id or visitor_token")
+        raise ApiError(422, "invalid", Text("error.visitor.id_or_token"))
     try:
         touchpoint_id, duplicate = await ConversionRecorder(parts.db).record(
             site, event, visitor_id, time.time()
         )
     except InvalidEvent as exc:
-        raise ApiError(422, "invalid", str(exc)) from None
+        raise ApiError(422, "invalid", Text("error.invalid_input", detail=str(exc))) from None
     out = js.JourneyEventOut(id=touchpoint_id, visitor_id=visitor_id, duplicate=duplicate)
     return json_response(out, 201)
 
@@ -284,6 +318,7 @@ def _site_out(site: Site) -> js.SiteOut:
         key_prefix=site.key_prefix,
         disabled=site.disabled,
         created_at=site.created_at,
+        **locales_out(site),
     )
 
 
@@ -295,14 +330,35 @@ async def list_sites(request: Request) -> Response:
 async def create_site(request: Request) -> Response:
     require(request, "admin")
     body = await body_of(request, js.SiteCreate)
-    site, key = await SiteStore(parts_of(request).db).create(body.name.strip() or body.name)
+    try:
+        site, key = await SiteStore(parts_of(request).db).create(
+            body.name.strip() or body.name,
+            default_locale=body.default_locale,
+            allowed_locales=body.allowed_locales,
+        )
+    except ValueError as exc:
+        raise ApiError(422, "invalid", Text("error.invalid_input", detail=str(exc))) from None
     return json_response(js.SiteCreated(site=_site_out(site), key=key), 201)
+
+
+async def update_site(request: Request) -> Response:
+    require(request, "admin")
+    body = await body_of(request, js.SiteUpdate)
+    try:
+        site = await SiteStore(parts_of(request).db).set_locales(
+            request.path_params["site_id"], body.default_locale, body.allowed_locales
+        )
+    except ValueError as exc:
+        raise ApiError(422, "invalid", Text("error.invalid_input", detail=str(exc))) from None
+    if site is None:
+        raise ApiError(404, "not_found", Text("error.no_site"))
+    return json_response(_site_out(site))
 
 
 async def disable_site(request: Request) -> Response:
     require(request, "admin")
     if not await SiteStore(parts_of(request).db).set_disabled(request.path_params["site_id"]):
-        raise ApiError(404, "not_found", "no such site")
+        raise ApiError(404, "not_found", Text("error.no_site"))
     return Response(status_code=204)
 
 
@@ -335,7 +391,7 @@ async def add_stage_rule(request: Request) -> Response:
     try:
         await StageRuleStore(parts.db).add(body.pattern, body.stage, body.position)
     except InvalidRule as exc:
-        raise ApiError(422, "invalid", str(exc)) from None
+        raise ApiError(422, "invalid", Text("error.invalid_input", detail=str(exc))) from None
     await parts.journey.reload_rules()
     return json_response(await _rule_list(request), 201)
 
@@ -350,7 +406,7 @@ async def replace_stage_rules(request: Request) -> Response:
     try:
         await StageRuleStore(parts.db).replace([(r.pattern, r.stage) for _, r in ordered])
     except InvalidRule as exc:
-        raise ApiError(422, "invalid", str(exc)) from None
+        raise ApiError(422, "invalid", Text("error.invalid_input", detail=str(exc))) from None
     await parts.journey.reload_rules()
     return json_response(await _rule_list(request))
 
@@ -361,9 +417,9 @@ async def delete_stage_rule(request: Request) -> Response:
     try:
         rule_id = int(request.path_params["rule_id"])
     except ValueError:
-        raise ApiError(404, "not_found", "no such rule") from None
+        raise ApiError(404, "not_found", Text("error.no_such_rule")) from None
     if not await StageRuleStore(parts.db).remove(rule_id):
-        raise ApiError(404, "not_found", "no such rule")
+        raise ApiError(404, "not_found", Text("error.no_such_rule"))
     await parts.journey.reload_rules()
     return Response(status_code=204)
 
@@ -528,6 +584,16 @@ ROUTES: list[ApiRoute] = [
         request=js.SiteCreate,
         response=js.SiteCreated,
         status=201,
+    ),
+    ApiRoute(
+        "PATCH",
+        "/api/admin/sites/{site_id}",
+        update_site,
+        "Change a site's languages (default_locale, allowed_locales)",
+        "admin",
+        role="admin",
+        request=js.SiteUpdate,
+        response=js.SiteOut,
     ),
     ApiRoute(
         "DELETE",

@@ -6,6 +6,7 @@ from __future__ import annotations
 from contact_center.api.calls import ROUTES as CALL_ROUTES
 from contact_center.api.http import ApiRoute
 from contact_center.api.journey import ROUTES as JOURNEY_ROUTES
+from contact_center.api.locales import ROUTES as LOCALE_ROUTES
 from contact_center.api.reports import ROUTES as REPORT_ROUTES
 from contact_center.api.routes import ROUTES as CORE_ROUTES
 from contact_center.api.supervisor import ROUTES as SUPERVISOR_ROUTES
@@ -16,4 +17,5 @@ API_ROUTES: list[ApiRoute] = [
     *REPORT_ROUTES,
     *SUPERVISOR_ROUTES,
     *JOURNEY_ROUTES,
+    *LOCALE_ROUTES,
 ]

@@ -15,7 +15,8 @@ from msgspec import Struct
 from starlette.requests import Request
 from starlette.responses import Response
 
-from contact_center.api.http import ApiError, ApiRoute, json_response, parts_of, require
+from contact_center.api.http import ApiError, ApiRoute, json_response, parts_of, request_locale, require
+from contact_center.i18n import Text, tables
 from contact_center.supervisor.records import load_records
 from dashboard import reports
 from dashboard.reports import ContactRecord, Cut, Interval, ReportRow
@@ -46,7 +47,7 @@ def _zone(name: str) -> tzinfo:
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
-        raise ApiError(422, "invalid", f"unknown time zone {name!r}") from None
+        raise ApiError(422, "invalid", Text("error.unknown_time_zone", name=name)) from None
 
 
 def _moment(text: str, tz: tzinfo, *, end: bool) -> datetime:
@@ -58,7 +59,7 @@ def _moment(text: str, tz: tzinfo, *, end: bool) -> datetime:
             return datetime(day.year, day.month, day.day, tzinfo=tz)
         moment = datetime.fromisoformat(text)
     except ValueError:
-        raise ApiError(422, "invalid", f"not a date or ISO 8601 time: {text!r}") from None
+        raise ApiError(422, "invalid", Text("error.range.bad_time", value=text)) from None
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=tz)
 
 
@@ -68,9 +69,13 @@ def _range(request: Request, tz: tzinfo, interval: str) -> tuple[datetime, datet
     start = _moment(query.get("from") or today, tz, end=False)
     end = _moment(query.get("to") or query.get("from") or today, tz, end=True)
     if end <= start:
-        raise ApiError(422, "invalid", "'to' must be after 'from'")
+        raise ApiError(422, "invalid", Text("error.range.to_before_from"))
     if end - start > timedelta(days=MAX_RANGE_DAYS[interval]):
-        raise ApiError(422, "invalid", f"at most {MAX_RANGE_DAYS[interval]} days in {interval} intervals")
+        raise ApiError(
+            422,
+            "invalid",
+            Text("error.range.too_long_for_interval", days=MAX_RANGE_DAYS[interval], interval=interval),
+        )
     return start, end
 
 
@@ -88,13 +93,13 @@ async def get_report(request: Request) -> Response:
     query = request.query_params
     interval = query.get("interval") or "hour"
     if interval not in INTERVALS:
-        raise ApiError(422, "invalid", f"interval must be one of {', '.join(INTERVALS)}")
+        raise ApiError(422, "invalid", Text("error.report.interval", choices=", ".join(INTERVALS)))
     by = query.get("by") or None
     if by is not None and by not in CUTS:
-        raise ApiError(422, "invalid", f"by must be one of {', '.join(CUTS)}")
+        raise ApiError(422, "invalid", Text("error.report.by", choices=", ".join(CUTS)))
     output = query.get("format") or "json"
     if output not in ("json", "csv"):
-        raise ApiError(422, "invalid", "format must be json or csv")
+        raise ApiError(422, "invalid", Text("error.report.format"))
     tz_name = query.get("tz") or "UTC"
     tz = _zone(tz_name)
     start, end = _range(request, tz, interval)
@@ -109,8 +114,15 @@ async def get_report(request: Request) -> Response:
     )
     if output == "csv":
         name = f"report-{by or 'all'}-{interval}-{start.date().isoformat()}-{end.date().isoformat()}.csv"
+        # ?locale= (the supervisor page sends its own): titles and times for people.
+        locale = query.get("locale")
+        body = (
+            reports.to_csv(rows)
+            if not locale
+            else tables.to_csv(request_locale(request), reports.COLUMNS, rows)
+        )
         return Response(
-            reports.to_csv(rows),
+            body,
             media_type="text/csv; charset=utf-8",
             headers={"Content-Disposition": f'attachment; filename="{name}"'},
         )
@@ -153,6 +165,7 @@ ROUTES: list[ApiRoute] = [
             ("by", "string", "queue, agent, stage or channel: one row per interval and key"),
             ("tz", "string", "IANA time zone, e.g. Europe/Paris (default UTC)"),
             ("format", "string", "json (default) or csv (text/csv, the columns of 'columns')"),
+            ("locale", "string", "csv for people: column titles and times in this locale (fa: Jalali dates)"),
         ),
     ),
 ]

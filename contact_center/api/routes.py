@@ -21,12 +21,15 @@ from contact_center.api.http import (
     parts_of,
     require,
 )
+from contact_center.api.locales import visitor_locale
 from contact_center.api.parts import ApiParts
 from contact_center.conversations import contact_summary
+from contact_center.i18n import Text, locale_info
+from contact_center.i18n.catalogue import valid_locale
 from contact_center.router_input import ReloadConfig
 from contact_center.security import Identity, TokenError, new_id
 from contact_center.store.models import Contact
-from contact_center.store.queues import queue_dict
+from contact_center.store.queues import queue_dict, queue_label
 from contact_center.store.users import UserExists, user_dict
 
 # --------------------------------------------------------------------------- auth
@@ -37,7 +40,7 @@ async def login(request: Request) -> Response:
     parts = parts_of(request)
     user = await parts.users.authenticate(body.username, body.password)
     if user is None:
-        raise ApiError(401, "invalid_credentials", "wrong username or password")
+        raise ApiError(401, "invalid_credentials", Text("error.login.wrong"))
     identity = Identity(subject=user.id, role=user.role, name=user.display_name)  # type: ignore[arg-type]
     return json_response(
         s.LoginResponse(
@@ -52,7 +55,19 @@ async def me(request: Request) -> Response:
     identity = require(request, "agent")
     user = await parts_of(request).users.get(identity.subject)
     if user is None:
-        raise ApiError(401, "unauthenticated", "unknown user")
+        raise ApiError(401, "unauthenticated", Text("error.api.unknown_user"))
+    return json_response(msgspec.convert(user_dict(user), s.UserOut))
+
+
+async def update_me(request: Request) -> Response:
+    """A person's own settings: the language the staff pages speak to them."""
+    identity = require(request, "agent")
+    body = await body_of(request, s.MeUpdate, max_bytes=4096)
+    if body.locale is not None and not valid_locale(body.locale):
+        raise ApiError(422, "invalid", Text("error.unknown_locale", locale=body.locale))
+    user = await parts_of(request).users.update(identity.subject, locale=body.locale)
+    if user is None:
+        raise ApiError(401, "unauthenticated", Text("error.api.unknown_user"))
     return json_response(msgspec.convert(user_dict(user), s.UserOut))
 
 
@@ -83,13 +98,14 @@ async def visitor_token(request: Request) -> Response:
 
 async def widget_config(request: Request) -> Response:
     parts = parts_of(request)
+    locale, allowed, default = await visitor_locale(request)
     queues = []
     for queue in await parts.queues.all():
         status = parts.queue_status(queue.id)
         queues.append(
             s.WidgetQueue(
                 id=queue.id,
-                name=queue.name,
+                name=queue_label(queue, locale),
                 description=queue.description,
                 open=status.open if status else True,
                 online=bool(status and status.agents_online > 0),
@@ -103,6 +119,10 @@ async def widget_config(request: Request) -> Response:
             queues=queues,
             track_page_views=parts.settings.track_page_views,
             server_time=time.time(),
+            locale=locale,
+            dir=locale_info(locale).dir,
+            allowed_locales=allowed,
+            default_locale=default,
         )
     )
 
@@ -115,9 +135,9 @@ async def page_views(request: Request) -> Response:
     try:
         identity = parts.signer.verify(body.token)
     except TokenError as exc:
-        raise ApiError(401, "unauthenticated", str(exc)) from None
+        raise ApiError(401, "unauthenticated", Text("error.api.bad_token", detail=str(exc))) from None
     if identity.role != "visitor":
-        raise ApiError(403, "forbidden", "a visitor token is needed")
+        raise ApiError(403, "forbidden", Text("error.visitor.token_needed"))
     now = time.time()
     for view in body.views:
         await parts.journey.record_page_view(identity.subject, view, now)
@@ -153,7 +173,7 @@ async def create_agent(request: Request) -> Response:
             queues=list(body.queues),
         )
     except UserExists:
-        raise ApiError(409, "exists", f"user {body.username!r} exists") from None
+        raise ApiError(409, "exists", Text("error.user_exists", user=body.username)) from None
     parts.router_input.submit(ReloadConfig(at=time.time(), what="agents"))
     return json_response(_user_out(user), 201)
 
@@ -165,7 +185,7 @@ async def update_agent(request: Request) -> Response:
     changes = {k: v for k, v in msgspec.structs.asdict(body).items() if v is not None}
     user = await parts.users.update(request.path_params["agent_id"], **changes)
     if user is None:
-        raise ApiError(404, "not_found", "no such agent")
+        raise ApiError(404, "not_found", Text("error.no_such_agent"))
     parts.router_input.submit(ReloadConfig(at=time.time(), what="agents"))
     return json_response(_user_out(user))
 
@@ -198,17 +218,24 @@ async def _check_overflow(parts: ApiParts, queue_id: str, overflow_to: str | Non
     if overflow_to is None:
         return
     if overflow_to == queue_id:
-        raise ApiError(422, "invalid", "a queue cannot overflow to itself")
+        raise ApiError(422, "invalid", Text("error.queue.overflow_to_itself"))
     if await parts.queues.get(overflow_to) is None:
-        raise ApiError(422, "invalid", f"overflow_to: no queue {overflow_to!r}")
+        raise ApiError(422, "invalid", Text("error.queue.no_overflow_target", queue=overflow_to))
+
+
+def _check_labels(labels: dict[str, str] | None) -> None:
+    for code in labels or {}:
+        if not valid_locale(code):
+            raise ApiError(422, "invalid", Text("error.unknown_locale", locale=code))
 
 
 async def create_queue(request: Request) -> Response:
     require(request, "admin")
     body = await body_of(request, s.QueueCreate)
+    _check_labels(body.labels)
     parts = parts_of(request)
     if await parts.queues.get(body.id) is not None:
-        raise ApiError(409, "exists", f"queue {body.id!r} exists")
+        raise ApiError(409, "exists", Text("error.queue.exists", id=body.id))
     await _check_overflow(parts, body.id, body.overflow_to)
     fields = msgspec.structs.asdict(body)
     fields.pop("id")
@@ -221,12 +248,13 @@ async def create_queue(request: Request) -> Response:
 async def update_queue(request: Request) -> Response:
     require(request, "admin")
     body = await body_of(request, s.QueueUpdate)
+    _check_labels(body.labels)
     parts = parts_of(request)
     changes = s.queue_changes(body)
     await _check_overflow(parts, request.path_params["queue_id"], changes.get("overflow_to"))
     queue = await parts.queues.update(request.path_params["queue_id"], **changes)
     if queue is None:
-        raise ApiError(404, "not_found", "no such queue")
+        raise ApiError(404, "not_found", Text("error.no_such_queue"))
     parts.router_input.submit(ReloadConfig(at=time.time(), what="queues"))
     return json_response(_queue_out(queue, parts))
 
@@ -251,7 +279,7 @@ async def list_contacts(request: Request) -> Response:
     try:
         limit = min(500, max(1, int(query.get("limit", "100"))))
     except ValueError:
-        raise ApiError(422, "invalid", "limit must be a number") from None
+        raise ApiError(422, "invalid", Text("error.limit_not_number")) from None
     agent_id = query.get("agent_id") or None
     if not identity.at_least("supervisor"):
         status = query.get("status")
@@ -275,7 +303,7 @@ async def get_contact(request: Request) -> Response:
     parts = parts_of(request)
     contact = await parts.contacts.get(request.path_params["contact_id"])
     if contact is None or not _may_read(identity, contact):
-        raise ApiError(404, "not_found", "no such contact")
+        raise ApiError(404, "not_found", Text("error.no_such_contact"))
     events = await parts.conversation_log.history(contact.id, 0, limit=10_000)
     earlier = [c for c in await parts.contacts.history_for_visitor(contact.visitor_id) if c.id != contact.id]
     return json_response(
@@ -342,6 +370,16 @@ ROUTES: list[ApiRoute] = [
     ),
     ApiRoute("GET", "/api/me", me, "Who the token belongs to", "auth", role="agent", response=s.UserOut),
     ApiRoute(
+        "PATCH",
+        "/api/me",
+        update_me,
+        "Change your own settings (the language of the staff pages)",
+        "auth",
+        role="agent",
+        request=s.MeUpdate,
+        response=s.UserOut,
+    ),
+    ApiRoute(
         "GET",
         "/api/agents",
         agent_directory,
@@ -363,9 +401,13 @@ ROUTES: list[ApiRoute] = [
         "GET",
         "/api/widget/config",
         widget_config,
-        "Queues, whether they are open and staffed",
+        "Queues, whether they are open and staffed, and the visitor's language",
         "widget",
         response=s.WidgetConfig,
+        query=(
+            ("want", "string", "locale tags the page would like, best first (e.g. fa-IR,en)"),
+            ("site", "string", "the site's id (data-site on the widget's tag)"),
+        ),
     ),
     ApiRoute(
         "POST",

@@ -10,12 +10,15 @@ import msgspec
 from msgspec import UNSET, Meta, Struct, UnsetType
 
 from contact_center.protocol import ContactSummary, PageInfo, QueueStatus
+from contact_center.routing_config import holiday_date, weekday_number
 
 Username = Annotated[str, Meta(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.@-]+$")]
 Password = Annotated[str, Meta(min_length=8, max_length=256)]
 QueueKey = Annotated[str, Meta(min_length=1, max_length=64, pattern=r"^[a-z0-9][a-z0-9_.-]*$")]
 Strategy = Literal["longest_idle", "least_occupied", "round_robin", "best_skill", "manual"]
 RoleName = Literal["agent", "supervisor", "admin"]
+# A locale code ("fa", "en"); handlers check it is a shipped one (i18n.check_locale).
+LocaleCode = Annotated[str, Meta(min_length=2, max_length=16, pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")]
 
 
 class LoginRequest(Struct, forbid_unknown_fields=True):
@@ -34,6 +37,15 @@ class UserOut(Struct):
     queues: list[str]
     disabled: bool
     created_at: float
+    # The language the staff pages speak to this person; None: the browser's.
+    locale: str | None = None
+
+
+class MeUpdate(Struct, forbid_unknown_fields=True):
+    """What a person changes about themselves: the language of the staff pages
+    (a shipped locale, or null for the browser's)."""
+
+    locale: LocaleCode | None
 
 
 class DirectoryEntry(Struct):
@@ -76,6 +88,13 @@ class WidgetConfig(Struct):
     queues: list[WidgetQueue]
     track_page_views: bool
     server_time: float
+    # The language chosen for this visitor (``want`` against the site's locales): queue
+    # names above are in it.
+    locale: str = "en"
+    dir: str = "ltr"
+    # The site's locales (all shipped ones when no site is named).
+    allowed_locales: list[str] = []
+    default_locale: str = "en"
 
 
 class PageViewsRequest(Struct, forbid_unknown_fields=True):
@@ -106,24 +125,37 @@ class AgentUpdate(Struct, forbid_unknown_fields=True, omit_defaults=True):
 
 
 class OpeningSpanIn(Struct, forbid_unknown_fields=True):
-    weekday: Annotated[int, Meta(ge=0, le=6)]
+    """``weekday``: 0 (Monday) to 6, or the day's name ("sat", "friday")."""
+
+    weekday: Annotated[int, Meta(ge=0, le=6)] | Annotated[str, Meta(min_length=3, max_length=9)]
     opens: Annotated[str, Meta(pattern=r"^([01]\d|2[0-3]):[0-5]\d$")]
     closes: Annotated[str, Meta(pattern=r"^(([01]\d|2[0-3]):[0-5]\d|24:00)$")]
 
 
-class BusinessHoursIn(Struct, forbid_unknown_fields=True):
+class BusinessHoursIn(Struct, forbid_unknown_fields=True, omit_defaults=True):
     """Opening spans in an IANA time zone (e.g. "Europe/Paris"); a span whose
     ``closes`` is before ``opens`` runs past midnight."""
 
     timezone: Annotated[str, Meta(max_length=64)] = "UTC"
     spans: list[OpeningSpanIn] = []
+    # Public holidays: closed all day, whatever the week says.  Dates as YYYY-MM-DD in
+    # ``holiday_calendar``: "gregorian", or "persian" (Jalali, e.g. 1404-01-01 Nowruz).
+    holidays: Annotated[list[Annotated[str, Meta(max_length=10)]], Meta(max_length=400)] = []
+    holiday_calendar: Literal["gregorian", "persian"] = "gregorian"
 
     def __post_init__(self) -> None:
-        # The router would fail on every reload of a queue with an unknown zone.
+        # The router would fail on every reload of a queue with an unknown zone, day or date.
         try:
             ZoneInfo(self.timezone)
         except (ZoneInfoNotFoundError, ValueError):
             raise ValueError(f"unknown time zone {self.timezone!r}") from None
+        for span in self.spans:
+            weekday_number(span.weekday)
+        for day in self.holidays:
+            try:
+                holiday_date(day, self.holiday_calendar)
+            except ValueError:
+                raise ValueError(f"not a {self.holiday_calendar} date: {day!r}") from None
 
 
 class QueueCreate(Struct, forbid_unknown_fields=True):
@@ -141,6 +173,8 @@ class QueueCreate(Struct, forbid_unknown_fields=True):
     wrap_up_s: Annotated[float, Meta(ge=0, le=3600)] = 0.0
     hours: BusinessHoursIn | None = None
     position: int = 0
+    # The queue's name in other languages: {"fa": "فروش"}.
+    labels: dict[LocaleCode, Annotated[str, Meta(max_length=128)]] = {}
 
 
 class QueueUpdate(Struct, forbid_unknown_fields=True, omit_defaults=True):
@@ -161,6 +195,7 @@ class QueueUpdate(Struct, forbid_unknown_fields=True, omit_defaults=True):
     wrap_up_s: Annotated[float, Meta(ge=0, le=3600)] | None = None
     hours: BusinessHoursIn | UnsetType | None = UNSET
     position: int | None = None
+    labels: dict[LocaleCode, Annotated[str, Meta(max_length=128)]] | None = None
 
 
 # QueueUpdate fields where null means "clear", not "leave as is".
@@ -195,6 +230,7 @@ class QueueOut(Struct):
     hours: dict[str, Any] | None
     position: int
     status: QueueStatus | None = None
+    labels: dict[str, str] = {}
 
 
 class TranscriptEntry(Struct, omit_defaults=True):

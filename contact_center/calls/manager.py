@@ -37,6 +37,7 @@ from contact_center.calls.topics import (
     presence_topic,
     subject_of,
 )
+from contact_center.i18n import Text
 from contact_center.protocol import FrameError
 from contact_center.router_input import RouterInput
 from contact_center.routing_config import agent_upserted
@@ -138,7 +139,7 @@ class CallManager:
     def device(self, session: CallSession) -> Device:
         found = self._devices.get(id(session))
         if found is None:
-            raise FrameError("invalid_frame", "this socket is not ready for calls")
+            raise FrameError("invalid_frame", Text("error.call.socket_not_ready"))
         return found
 
     def busy(self, subject: str) -> bool:
@@ -274,7 +275,7 @@ class CallManager:
         frame_id: str | None = getattr(frame, "id", None)
         claimed = getattr(frame, "party_id", None)
         if claimed is not None and claimed != device.party_id:
-            raise FrameError("forbidden", "party_id must be this socket's (see welcome.party_id)", frame_id)
+            raise FrameError("forbidden", Text("error.call.party_id"), frame_id)
         raw = msgspec.to_builtins(frame)
         raw["party_id"] = device.party_id
         now = self.clock()
@@ -288,9 +289,9 @@ class CallManager:
         call_id: str = message["call_id"]
         status = device.calls.get(call_id)
         if status is None and call_id not in self._owned:
-            raise FrameError("not_found", "no such call on this device", frame_id)
+            raise FrameError("not_found", Text("error.call.not_on_device"), frame_id)
         if status == "ended":
-            raise FrameError("call_ended", "this call has ended", frame_id)
+            raise FrameError("call_ended", Text("error.call.ended"), frame_id)
         if "stats" in message:
             sample = message["stats"]
             message["stats"] = {
@@ -330,7 +331,7 @@ class CallManager:
             return
         call_id: str = message["call_id"]
         if call_id in self._owned or await self.store.exists(call_id):
-            raise FrameError("conflict", "this call_id is taken: choose another", frame.id)
+            raise FrameError("conflict", Text("error.call.id_taken"), frame.id)
         media = message["media"]
         channel = "voice" if media == "audio" else "video"
         lifetime_ms = message.get("lifetime")
@@ -340,21 +341,21 @@ class CallManager:
             await self._invite_queue(session, device, frame, call_id, channel, media, lifetime_s, offer, now)
             return
         if frame.contact_id is None:
-            raise FrameError("invalid_frame", "an agent calls the visitor of a conversation: give contact_id")
+            raise FrameError("invalid_frame", Text("error.call.agent_needs_contact"))
         contact = await self.contacts.get(frame.contact_id)
         if device.kind == "visitor":
             if contact is None or contact.visitor_id != device.subject:
-                raise FrameError("not_found", "no such conversation", frame.id)
+                raise FrameError("not_found", Text("error.no_such_conversation"), frame.id)
             if contact.status != "active" or not contact.agent_id:
-                raise FrameError("conflict", "no agent has joined this conversation yet", frame.id)
+                raise FrameError("conflict", Text("error.call.no_agent_yet"), frame.id)
             origin: Origin = "escalation"
             callee = contact.agent_id
             caller_name = contact.name
         else:
             if contact is None or contact.agent_id != device.subject:
-                raise FrameError("forbidden", "this conversation is not assigned to you", frame.id)
+                raise FrameError("forbidden", Text("error.not_assigned_to_you"), frame.id)
             if contact.status != "active":
-                raise FrameError("closed", "this conversation has ended", frame.id)
+                raise FrameError("closed", Text("error.conversation_ended"), frame.id)
             origin = "agent"
             callee = contact.visitor_id
             caller_name = session.identity.name or await self.agent_name(device.subject)
@@ -375,7 +376,7 @@ class CallManager:
             owned.close()
             if conflict.reason == "call_in_progress" and await self._glare(session, device, frame, contact):
                 return
-            raise FrameError("conflict", "this conversation already has a call", frame.id) from None
+            raise FrameError("conflict", Text("error.call.already"), frame.id) from None
         except BaseException:
             owned.close()
             raise
@@ -396,12 +397,10 @@ class CallManager:
     ) -> None:
         """A visitor's call from the widget: a new contact, routed like a chat."""
         if frame.queue is None:
-            raise FrameError(
-                "invalid_frame", "give queue (a new call) or contact_id (a chat to call from)", frame.id
-            )
+            raise FrameError("invalid_frame", Text("error.call.queue_or_contact"), frame.id)
         status = self.queue_status(frame.queue)
         if status is not None and not status.open:
-            raise FrameError("closed", "this queue is closed now; leave a message", frame.id)
+            raise FrameError("closed", Text("error.queue_closed"), frame.id)
         call = Call(
             call_id,
             device.party_id,

@@ -11,6 +11,7 @@ from contact_center.directory import ContactRef
 from contact_center.gateway.connection import Connection
 from contact_center.gateway.parts import AgentParts
 from contact_center.gateway.session import Session
+from contact_center.i18n import Text
 from contact_center.protocol import FrameError
 from contact_center.router_driver import QUEUES_TOPIC, agent_topic
 from contact_center.router_input import AgentConnected
@@ -115,10 +116,10 @@ class AgentSession(Session):
         database has the last word)."""
         contact = await self.parts.contacts.get(contact_id)
         if contact is None or contact.agent_id != self.agent_id:
-            raise FrameError("forbidden", "this conversation is not assigned to you")
+            raise FrameError("forbidden", Text("error.not_assigned_to_you"))
         self.parts.directory.remember(contact)
         if contact.status != "active":
-            raise FrameError("closed", "this conversation has ended")
+            raise FrameError("closed", Text("error.conversation_ended"))
         self.assigned.add(contact_id)
         return contact
 
@@ -217,23 +218,23 @@ class AgentSession(Session):
                 return
             contact = await self._held(frame.contact_id)
             if contact.channel in p.CALL_CHANNELS:
-                raise FrameError("conflict", "a call is not transferred: it ends with its contact", frame.id)
+                raise FrameError("conflict", Text("error.call.not_transferable"), frame.id)
             if frame.to_agent is not None:
                 # A named colleague: one who exists and may sign in, and not oneself
                 # (the engine would offer it straight back).
                 if frame.to_agent == self.agent_id:
-                    raise FrameError("conflict", "you already hold this conversation")
+                    raise FrameError("conflict", Text("error.transfer.already_yours"))
                 colleague = await parts.users.get(frame.to_agent)
                 if colleague is None or colleague.disabled:
-                    raise FrameError("not_found", f"no agent {frame.to_agent!r}")
+                    raise FrameError("not_found", Text("error.no_agent", agent=frame.to_agent))
             await parts.actions.transfer(contact, self._actor(), frame.to_queue, frame.to_agent, frame.note)
             self.ack(frame.id, contact_id=contact.id)
         elif isinstance(frame, p.ContactWatch):
             if not self.identity.at_least("supervisor"):
-                raise FrameError("forbidden", "only supervisors can watch conversations", frame.id)
+                raise FrameError("forbidden", Text("error.watch.supervisors_only"), frame.id)
             watched = await parts.contacts.get(frame.contact_id)
             if watched is None:
-                raise FrameError("not_found", "no such conversation", frame.id)
+                raise FrameError("not_found", Text("error.no_such_conversation"), frame.id)
             self.watching.add(watched.id)
             last = await self.replay(watched.id, 0)
             self.ack(frame.id, contact_id=watched.id, seq=last)
@@ -247,11 +248,11 @@ class AgentSession(Session):
                 if handled is None or (
                     handled.agent_id != self.agent_id and not self.identity.at_least("supervisor")
                 ):
-                    raise FrameError("forbidden", "not your conversation", frame.id)
+                    raise FrameError("forbidden", Text("error.not_your_conversation"), frame.id)
             last = await self.replay(frame.contact_id, frame.after_seq)
             if frame.id is not None:
                 self.ack(frame.id, contact_id=frame.contact_id, seq=last)
         elif isinstance(frame, p.Ping):
             self.conn.send(p.Pong(id=frame.id, server_time=now))
         else:  # pragma: no cover - allowed_frames keeps others out
-            raise FrameError("forbidden", "not an agent frame")
+            raise FrameError("forbidden", Text("error.frame.not_agent"))

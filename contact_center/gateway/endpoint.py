@@ -26,6 +26,7 @@ from contact_center.gateway.ratelimit import TokenBucket
 from contact_center.gateway.session import Session
 from contact_center.gateway.supervisor_session import SupervisorConnection, SupervisorSession
 from contact_center.gateway.visitor_session import VisitorSession
+from contact_center.i18n import Text, negotiate
 from contact_center.security import Identity, TokenError
 
 log = logging.getLogger(__name__)
@@ -138,7 +139,8 @@ async def serve(websocket: WebSocket, parts: SocketParts, kind: SocketKind) -> N
     connections.inc()
     try:
         await session.open(hello)
-        await _frames(websocket, conn, session, identity, parts)
+        # Error frames' messages are written in the language the page asked for.
+        await _frames(websocket, conn, session, identity, parts, negotiate([hello.locale]))
     except WebSocketDisconnect:
         pass
     except Exception:
@@ -153,7 +155,12 @@ async def serve(websocket: WebSocket, parts: SocketParts, kind: SocketKind) -> N
 
 
 async def _frames(
-    websocket: WebSocket, conn: Connection, session: Session, identity: Identity, parts: SocketParts
+    websocket: WebSocket,
+    conn: Connection,
+    session: Session,
+    identity: Identity,
+    parts: SocketParts,
+    locale: str,
 ) -> None:
     settings = parts.settings
     metrics = parts.metrics
@@ -172,7 +179,7 @@ async def _frames(
             if bucket.strikes >= settings.rate_strikes_before_close:
                 conn.close(CLOSE_RATE_LIMITED)
                 return
-            conn.send(p.Error(code="rate_limited", message="slow down: too many frames"))
+            conn.send(p.FrameError("rate_limited", Text("error.frame.rate_limited")).frame(locale))
             continue
         frame_id: str | None = None
         try:
@@ -180,14 +187,16 @@ async def _frames(
             frame_id = getattr(frame, "id", None)
             tag = p.frame_tag(type(frame))
             if tag == "hello":
-                raise p.FrameError("invalid_frame", "already authenticated", frame_id)
+                raise p.FrameError("invalid_frame", Text("error.frame.already_authenticated"), frame_id)
             if tag not in session.allowed_frames:
-                raise p.FrameError("forbidden", f"{identity.role} cannot send {tag}", frame_id)
+                raise p.FrameError(
+                    "forbidden", Text("error.frame.not_allowed", role=identity.role, frame=tag), frame_id
+                )
             await session.handle(frame)
         except p.FrameError as exc:
             metrics.gateway_frames_rejected.labels(reason=exc.code).inc()
-            conn.send(p.Error(code=exc.code, message=exc.message, ref=exc.ref or frame_id))
+            conn.send(exc.frame(locale, frame_id))
         except Exception:
             log.exception("frame failed")
             metrics.gateway_frames_rejected.labels(reason="internal").inc()
-            conn.send(p.Error(code="internal", message="the server could not apply this frame", ref=frame_id))
+            conn.send(p.FrameError("internal", Text("error.frame.internal"), frame_id).frame(locale))

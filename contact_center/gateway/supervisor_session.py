@@ -24,6 +24,7 @@ from contact_center.conversations import contact_topic
 from contact_center.gateway.connection import Connection
 from contact_center.gateway.parts import SupervisorParts
 from contact_center.gateway.session import Session
+from contact_center.i18n import Text
 from contact_center.protocol import FrameError
 from contact_center.security import Identity
 from dashboard import formulas
@@ -121,10 +122,10 @@ class SupervisorSession(Session):
         contacts = self.parts.contacts
         if isinstance(frame, p.ContactWatch):
             if frame.contact_id not in self.watching and len(self.watching) >= MAX_WATCHED:
-                raise FrameError("conflict", f"watching {MAX_WATCHED} conversations already", frame.id)
+                raise FrameError("conflict", Text("error.watch.too_many", count=MAX_WATCHED), frame.id)
             contact = await contacts.get(frame.contact_id)
             if contact is None:
-                raise FrameError("not_found", "no such conversation", frame.id)
+                raise FrameError("not_found", Text("error.no_such_conversation"), frame.id)
             self.watching.add(contact.id)
             last = await self.replay(contact.id, 0)
             self.ack(frame.id, contact_id=contact.id, seq=last)
@@ -134,7 +135,7 @@ class SupervisorSession(Session):
             self.ack(frame.id, contact_id=frame.contact_id)
         elif isinstance(frame, p.Sync):
             if await contacts.get(frame.contact_id) is None:
-                raise FrameError("not_found", "no such conversation", frame.id)
+                raise FrameError("not_found", Text("error.no_such_conversation"), frame.id)
             last = await self.replay(frame.contact_id, frame.after_seq)
             if frame.contact_id not in self.watching:
                 # A one-off read: do not keep following it.
@@ -144,4 +145,4 @@ class SupervisorSession(Session):
         elif isinstance(frame, p.Ping):
             self.conn.send(p.Pong(id=frame.id, server_time=self.now()))
         else:  # pragma: no cover - allowed_frames keeps others out
-            raise FrameError("forbidden", "not a supervisor frame")
+            raise FrameError("forbidden", Text("error.frame.not_supervisor"))

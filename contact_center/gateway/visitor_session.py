@@ -11,6 +11,7 @@ from contact_center.directory import ContactRef
 from contact_center.gateway.connection import Connection
 from contact_center.gateway.parts import VisitorParts
 from contact_center.gateway.session import Session
+from contact_center.i18n import Text
 from contact_center.protocol import FrameError
 from contact_center.router_input import PositionRequested
 from contact_center.security import Identity
@@ -82,7 +83,7 @@ class VisitorSession(Session):
         cannot even learn whether another visitor's contact exists."""
         contact = await self.parts.contacts.get(contact_id)
         if contact is None or contact.visitor_id != self.visitor_id:
-            raise FrameError("not_found", "no such conversation")
+            raise FrameError("not_found", Text("error.no_such_conversation"))
         self.parts.directory.remember(contact)
         return contact
 
@@ -91,7 +92,7 @@ class VisitorSession(Session):
         directory, without reading the row."""
         ref = await self.parts.directory.get(contact_id)
         if ref is None or ref.visitor_id != self.visitor_id:
-            raise FrameError("not_found", "no such conversation")
+            raise FrameError("not_found", Text("error.no_such_conversation"))
         return ref
 
     async def _tell_agents_about_page(self, page: p.PageInfo) -> None:
@@ -123,7 +124,7 @@ class VisitorSession(Session):
         if isinstance(frame, p.ChatMessage):
             ref = await self._own_ref(frame.contact_id)
             if not ref.is_open:
-                raise FrameError("closed", "this conversation has ended", frame.id)
+                raise FrameError("closed", Text("error.conversation_ended"), frame.id)
             actor = Actor("visitor", self.visitor_id, ref.name)
             appended = await actions.post_message(ref.contact_id, actor, frame.body, frame.id, self.conn)
             self.ack(
@@ -159,7 +160,7 @@ class VisitorSession(Session):
                 return
             status = parts.queue_status(frame.queue)
             if status is not None and not status.open:
-                raise FrameError("closed", "this queue is closed now; leave a message", frame.id)
+                raise FrameError("closed", Text("error.queue_closed"), frame.id)
             contact = await actions.start_chat(self.visitor_id, frame)
             parts.directory.remember(contact)
             self.following.add(contact.id)
@@ -189,4 +190,4 @@ class VisitorSession(Session):
         elif isinstance(frame, p.Ping):
             self.conn.send(p.Pong(id=frame.id, server_time=self.now()))
         else:  # pragma: no cover - allowed_frames keeps others out
-            raise FrameError("forbidden", "not a visitor frame")
+            raise FrameError("forbidden", Text("error.frame.not_visitor"))

@@ -126,16 +126,35 @@ def demo_data(
 # --------------------------------------------------------------------------- sites
 
 
+def _locales(text: str | None) -> list[str] | None:
+    return None if text is None else [code.strip() for code in text.split(",") if code.strip()]
+
+
 @sites_app.command("add")
-def sites_add(name: Annotated[str, typer.Argument(help="A name for the site, e.g. shop.example.")]) -> None:
+def sites_add(
+    name: Annotated[str, typer.Argument(help="A name for the site, e.g. shop.example.")],
+    default_locale: Annotated[str, typer.Option(help="The language its widget falls back to.")] = "en",
+    locales: Annotated[
+        str, typer.Option(help="The languages its widget may speak, comma-separated (default: all).")
+    ] = "",
+) -> None:
     """Add a site and print its key (once: only a hash is kept)."""
     from contact_center.journey.sites import SiteStore
 
     async def work(engine: Any) -> tuple[Any, str]:
-        return await SiteStore(engine).create(name)
+        return await SiteStore(engine).create(
+            name, default_locale=default_locale, allowed_locales=_locales(locales)
+        )
 
-    site, key = _run(work)
+    try:
+        site, key = _run(work)
+    except ValueError as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(1) from None
     typer.echo(f"added site {site.name} ({site.id})")
+    typer.echo(
+        f'its widget tag: <script src="https://<this server>/widget.js" data-site="{site.id}" async></script>'
+    )
     typer.echo("its key (shown once; send it as the X-Site-Key header of POST /api/journey/events):")
     typer.echo(key)
 
@@ -143,7 +162,7 @@ def sites_add(name: Annotated[str, typer.Argument(help="A name for the site, e.g
 @sites_app.command("list")
 def sites_list() -> None:
     """List sites as JSON lines (never the keys)."""
-    from contact_center.journey.sites import SiteStore
+    from contact_center.journey.sites import SiteStore, locales_out
 
     async def work(engine: Any) -> list[Any]:
         return await SiteStore(engine).all()
@@ -157,9 +176,36 @@ def sites_list() -> None:
                     "key_prefix": site.key_prefix,
                     "disabled": site.disabled,
                     "created_at": site.created_at,
-                }
+                    **locales_out(site),
+                },
+                ensure_ascii=False,
             )
         )
+
+
+@sites_app.command("locales")
+def sites_locales(
+    site_id: Annotated[str, typer.Argument(help="The site's id.")],
+    default_locale: Annotated[str | None, typer.Option(help="The language its widget falls back to.")] = None,
+    locales: Annotated[
+        str | None, typer.Option(help="The languages its widget may speak, comma-separated ('' for all).")
+    ] = None,
+) -> None:
+    """Change the languages a site's widget speaks."""
+    from contact_center.journey.sites import SiteStore, locales_out
+
+    async def work(engine: Any) -> Any:
+        return await SiteStore(engine).set_locales(site_id, default_locale, _locales(locales))
+
+    try:
+        site = _run(work)
+    except ValueError as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(1) from None
+    if site is None:
+        typer.echo(f"no site {site_id!r}", err=True)
+        raise typer.Exit(1)
+    typer.echo(json.dumps({"id": site.id, **locales_out(site)}, ensure_ascii=False))
 
 
 @sites_app.command("disable")

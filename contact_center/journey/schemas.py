@@ -289,8 +289,23 @@ class JourneyEventOut(Struct):
 # --------------------------------------------------------------------------- admin
 
 
+LocaleList = Annotated[list[Annotated[str, Meta(min_length=2, max_length=16)]], Meta(max_length=20)]
+
+
 class SiteCreate(Struct, forbid_unknown_fields=True):
+    """``allowed_locales``: the languages its widget may speak (empty: every shipped
+    one); ``default_locale``: the one a visitor gets when none of theirs is allowed."""
+
     name: Annotated[str, Meta(min_length=1, max_length=128)]
+    default_locale: Annotated[str, Meta(min_length=2, max_length=16)] = "en"
+    allowed_locales: LocaleList = []
+
+
+class SiteUpdate(Struct, forbid_unknown_fields=True, omit_defaults=True):
+    """Only the fields sent change (an empty ``allowed_locales``: every shipped one)."""
+
+    default_locale: Annotated[str, Meta(min_length=2, max_length=16)] | None = None
+    allowed_locales: LocaleList | None = None
 
 
 class SiteOut(Struct):
@@ -299,6 +314,8 @@ class SiteOut(Struct):
     key_prefix: str
     disabled: bool
     created_at: float
+    default_locale: str = "en"
+    allowed_locales: list[str] = []
 
 
 class SiteCreated(Struct):

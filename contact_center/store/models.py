@@ -40,6 +40,9 @@ class User(Base):
     queues: Mapped[list[Any]] = mapped_column(default=list)
     disabled: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[float] = mapped_column(Float)
+    # The language the staff pages speak to this person (a shipped locale code, e.g.
+    # "fa"); None: the browser's.  Chosen in the page header, so it follows them.
+    locale: Mapped[str | None] = mapped_column(String(16), nullable=True)
 
 
 class Queue(Base):
@@ -61,6 +64,8 @@ class Queue(Base):
     hours: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     position: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[float] = mapped_column(Float)
+    # The queue's name in other languages, {"fa": "فروش"}; ``name`` is the fallback.
+    labels: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True, default=dict)
 
 
 def _first_source_default(context: Any) -> str:
@@ -236,6 +241,10 @@ class Site(Base):
     key_prefix: Mapped[str] = mapped_column(String(16))
     disabled: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[float] = mapped_column(Float)
+    # The languages its widget speaks: the one it falls back to, and those a visitor may
+    # get (None: every shipped locale).  The widget names its site with data-site.
+    default_locale: Mapped[str] = mapped_column(String(16), default="en", server_default="en")
+    allowed_locales: Mapped[list[Any] | None] = mapped_column(JSON, nullable=True)
 
 
 class StageRuleRecord(Base):

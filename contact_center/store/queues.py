@@ -24,11 +24,19 @@ QUEUE_FIELDS = (
     "wrap_up_s",
     "hours",
     "position",
+    "labels",
 )
 
 
 def queue_dict(queue: Queue) -> dict[str, Any]:
-    return {"id": queue.id, **{name: getattr(queue, name) for name in QUEUE_FIELDS}}
+    row = {"id": queue.id, **{name: getattr(queue, name) for name in QUEUE_FIELDS}}
+    row["labels"] = dict(queue.labels or {})
+    return row
+
+
+def queue_label(queue: Queue, locale: str) -> str:
+    """The queue's name in ``locale`` (its ``labels``), else its name."""
+    return str((queue.labels or {}).get(locale) or queue.name or queue.id)
 
 
 class QueueStore:
@@ -53,6 +61,7 @@ class QueueStore:
             ageing_s=fields.pop("ageing_s", None),
             wrap_up_s=fields.pop("wrap_up_s", 0.0),
             hours=fields.pop("hours", None),
+            labels=fields.pop("labels", None) or {},
             position=fields.pop("position", 0),
             created_at=time.time(),
         )

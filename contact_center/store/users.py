@@ -36,6 +36,7 @@ def user_dict(user: User) -> dict[str, Any]:
         "queues": list(user.queues or []),
         "disabled": user.disabled,
         "created_at": user.created_at,
+        "locale": user.locale,
     }
 
 

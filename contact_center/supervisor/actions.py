@@ -16,6 +16,7 @@ from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from contact_center.conversations import Conversations
+from contact_center.i18n import Text
 from contact_center.router_input import AgentDisconnected, RouterInput
 from contact_center.security import Identity
 from contact_center.store.contacts import ContactStore
@@ -28,8 +29,8 @@ StatusChoice = Literal["available", "away", "offline"]
 
 
 class SupervisorActionError(Exception):
-    def __init__(self, status: int, code: str, message: str) -> None:
-        super().__init__(message)
+    def __init__(self, status: int, code: str, message: str | Text) -> None:
+        super().__init__(str(message))
         self.status = status
         self.code = code
         self.message = message
@@ -63,7 +64,7 @@ class SupervisorActions:
         enqueue time) until it chooses a status again from its console."""
         user = await self.users.get(agent_id)
         if user is None or user.disabled:
-            raise SupervisorActionError(404, "not_found", "no such agent")
+            raise SupervisorActionError(404, "not_found", Text("error.no_such_agent"))
         now = self.clock()
         why = reason or f"set by {supervisor.name or supervisor.subject}"
         if status == "offline":
@@ -86,21 +87,21 @@ class SupervisorActions:
         to that agent only; if they decline or let the offer expire it waits in the
         queue again)."""
         if to_queue is None and to_agent is None:
-            raise SupervisorActionError(422, "invalid", "give to_queue or to_agent")
+            raise SupervisorActionError(422, "invalid", Text("error.transfer.target_needed"))
         contact = await self.contacts.get(contact_id)
         if contact is None:
-            raise SupervisorActionError(404, "not_found", "no such contact")
+            raise SupervisorActionError(404, "not_found", Text("error.no_such_contact"))
         if contact.status != "queued":
-            raise SupervisorActionError(409, "conflict", "only a waiting contact can be reassigned")
+            raise SupervisorActionError(409, "conflict", Text("error.reassign.only_waiting"))
         if to_queue is not None and to_queue != contact.queue_id and await self.queues.get(to_queue) is None:
-            raise SupervisorActionError(404, "not_found", f"no queue {to_queue!r}")
+            raise SupervisorActionError(404, "not_found", Text("error.no_queue", queue=to_queue))
         if to_agent is not None:
             agent = await self.users.get(to_agent)
             if agent is None or agent.disabled:
-                raise SupervisorActionError(404, "not_found", f"no agent {to_agent!r}")
+                raise SupervisorActionError(404, "not_found", Text("error.no_agent", agent=to_agent))
         now = self.clock()
         if not await self._still_waiting(contact_id, to_queue):
-            raise SupervisorActionError(409, "conflict", "the contact is no longer waiting")
+            raise SupervisorActionError(409, "conflict", Text("error.reassign.not_waiting"))
         await self.contacts.set_data(contact_id, transfer_note=note, transferred_by=supervisor.subject)
         await self.conversations.append(
             contact_id,

@@ -103,3 +103,39 @@ def test_next_change_alternates() -> None:
     assert first == ts(ZoneInfo("UTC"), 2024, 1, 1, 9, 0)
     assert first is not None
     assert next_change(hours, first) == ts(ZoneInfo("UTC"), 2024, 1, 1, 17, 0)
+
+
+def test_the_iranian_week_closes_on_friday_and_on_holidays() -> None:
+    """Saturday to Thursday 09:00-17:00 in Tehran, Friday closed (no span), and Nowruz
+    (1 Farvardin 1404 = 21 March 2025, a Friday) plus 2 Farvardin (a Saturday) closed as
+    public holidays, given in the Jalali calendar."""
+    from contact_center.routing_config import business_hours
+    from routing.events import QueueConfig, QueueUpserted, event_from_dict, event_to_dict
+    from routing.hours import is_open, next_open
+
+    tehran = ZoneInfo("Asia/Tehran")
+    week = [
+        {"weekday": day, "opens": "09:00", "closes": "17:00"}
+        for day in ("sat", "sun", "mon", "tue", "wed", "thu")
+    ]
+    hours = business_hours(
+        {
+            "timezone": "Asia/Tehran",
+            "spans": week,
+            "holidays": ["1404-01-01", "1404/01/02"],
+            "holiday_calendar": "persian",
+        }
+    )
+    assert hours is not None
+
+    def at(*parts: int) -> float:
+        return datetime(*parts, tzinfo=tehran).timestamp()
+
+    assert not is_open(hours, at(2025, 3, 28, 10))  # a Friday
+    assert is_open(hours, at(2025, 3, 27, 10))  # Thursday
+    assert not is_open(hours, at(2025, 3, 22, 10))  # Saturday, 2 Farvardin: a holiday
+    assert next_open(hours, at(2025, 3, 21, 10)) == at(2025, 3, 23, 9)  # Nowruz -> Sunday
+    assert next_open(hours, at(2025, 3, 27, 18)) == at(2025, 3, 29, 9)  # Thursday night -> Saturday
+    # The holidays survive the router's event log.
+    event = QueueUpserted(at=0.0, queue=QueueConfig(queue_id="q", hours=hours))
+    assert event_from_dict(event_to_dict(event)) == event

@@ -77,20 +77,20 @@ function claimDeviceId(storage, key) {
 }
 
 /** What to tell a person whose browser refused the microphone or camera. */
-function mediaErrorText(error, media) {
-  const what = media === "video" ? "camera and microphone" : "microphone";
+function mediaErrorText(t, error, media) {
+  const video = media === "video";
   const name = (error && error.name) || "";
   if (name === "NotAllowedError" || name === "SecurityError" || name === "PermissionDeniedError") {
-    return `Your browser blocked the ${what}. Allow access (the camera icon in the address bar) and try again.`;
+    return t(video ? "call.media.blocked_video" : "call.media.blocked_audio");
   }
   if (name === "NotFoundError" || name === "DevicesNotFoundError" || name === "OverconstrainedError") {
-    return media === "video" ? "No camera or microphone was found. Connect one and try again." : "No microphone was found. Connect one and try again.";
+    return t(video ? "call.media.none_video" : "call.media.none_audio");
   }
   if (name === "NotReadableError" || name === "TrackStartError" || name === "AbortError") {
-    return `Your ${what} could not be started — another app may be using it. Close it and try again.`;
+    return t(video ? "call.media.busy_video" : "call.media.busy_audio");
   }
-  if (name === "NotSupportedError") return "Calls need a secure (https) page and a browser that supports them.";
-  return `Your ${what} could not be started (${name || "unknown error"}).`;
+  if (name === "NotSupportedError") return t("call.media.unsupported");
+  return t(video ? "call.media.failed_video" : "call.media.failed_audio", { name: name || "?" });
 }
 
 /** Simplified E-model (DESIGN.md section 6): 1 to about 4.4. */
@@ -266,6 +266,8 @@ class CallEngine {
    */
   constructor(host) {
     this.host = host;
+    // host.t(key, params): the page's translator (i18n-core.js); the texts are in calls.json.
+    this.t = host.t || ((key) => key);
     this.calls = new Map();
     this.partyId = "";
     this.ringer = new Ringer();
@@ -375,9 +377,9 @@ class CallEngine {
       const got = await getCallMedia(call.media);
       call.local = got.stream;
       call.noCamera = got.noCamera;
-      if (got.noCamera) call.notice = "No camera was found: you are on a voice call.";
+      if (got.noCamera) call.notice = this.t("call.no_camera");
     } catch (error) {
-      call.error = mediaErrorText(error, call.media);
+      call.error = mediaErrorText(this.t, error, call.media);
       this._finish(call, "user_media_failed");
       return call;
     }
@@ -407,10 +409,10 @@ class CallEngine {
       const got = await getCallMedia(call.media);
       call.local = got.stream;
       call.noCamera = got.noCamera;
-      if (got.noCamera) call.notice = "No camera was found: you are on a voice call.";
+      if (got.noCamera) call.notice = this.t("call.no_camera");
     } catch (error) {
       if (call.phase !== "answering") return; // it ended meanwhile: nothing to tell
-      call.error = mediaErrorText(error, call.media);
+      call.error = mediaErrorText(this.t, error, call.media);
       if (this._declineOnly(call)) this._send(call, { type: "call.reject" });
       else this._send(call, { type: "call.hangup", reason: "user_media_failed" });
       this._finish(call, "user_media_failed");
@@ -504,10 +506,10 @@ class CallEngine {
     const call = this.calls.get(frame.call_id);
     if (!call) return;
     if (frame.type === "call.invite") {
-      call.error = inviteErrorText(error);
+      call.error = inviteErrorText(this.t, error);
       this._finish(call, "failed");
     } else if (frame.type === "call.accept" && call.phase === "answering") {
-      call.error = error.code === "call_ended" ? "The call ended before you answered." : "";
+      call.error = error.code === "call_ended" ? this.t("call.ended_before_answer") : "";
       this._finish(call, "missed");
     } else if (frame.type !== "call.stats") {
       console.debug("call: %s refused: %s", frame.type, error.code);
@@ -843,16 +845,17 @@ class CallEngine {
   }
 }
 
-function inviteErrorText(error) {
+function inviteErrorText(t, error) {
   switch (error.code) {
     case "closed":
-      return "We're closed right now — please leave us a message.";
+      return t("call.invite.closed");
     case "conflict":
-      return String(error.message || "").includes("agent") ? "You can call once someone has joined the chat." : "A call is already going on.";
+      // The error's message_key says which conflict (its message is in the socket's language).
+      return error.message_key === "error.call.no_agent_yet" ? t("call.invite.no_agent_yet") : t("call.invite.already");
     case "rate_limited":
-      return "Too many attempts — please wait a moment.";
+      return t("call.invite.rate_limited");
     default:
-      return error.message ? String(error.message).slice(0, 160) : "The call could not be placed.";
+      return error.message ? String(error.message).slice(0, 160) : t("call.invite.failed");
   }
 }
 // ---- call engine: end ----

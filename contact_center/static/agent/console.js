@@ -11,7 +11,11 @@
  */
 
 import { $, clearSession, createApi, fmtClock, h, loadSession, saveSession, showLogin, signIn } from "/static/common/staff.js";
+import { followUserLocale, loadI18n, localePicker } from "/static/common/i18n.js";
 import { CallEngine, callsSupported, claimDeviceId } from "./call-engine.js";
+
+// The page's language first: nothing is drawn before its texts are here.
+const t = await loadI18n();
 
 const SESSION_KEY = "nwcc.agent"; // sessionStorage: nwcc.agent.token, nwcc.agent.user
 const CONVERSATION_TYPES = new Set([
@@ -21,66 +25,18 @@ const CONVERSATION_TYPES = new Set([
   "contact.ended",
   "contact.rated",
 ]);
-const DISPOSITIONS = {
-  resolved: "Resolved",
-  follow_up: "Follow-up needed",
-  no_answer: "No answer",
-  spam: "Spam",
-  other: "Other",
-};
-const STAGES = {
-  awareness: "Awareness",
-  consideration: "Consideration",
-  decision: "Decision",
-  purchase: "Purchase",
-  retention: "Retention",
-  unknown: "Unknown stage",
-};
-const STATE_LABELS = {
-  available: "Available",
-  busy: "Busy",
-  wrap_up: "Wrap-up",
-  away: "Away",
-  offline: "Offline",
-};
-const REASONS = {
-  missed_offers: "You were set to Away because several chats offered to you expired without an answer. Set yourself Available when you're back.",
-  signed_in: "You're signed in. Set yourself Available to start receiving chats.",
-  disconnected: "Your connection dropped, so you were set offline and your chats went back to the queue.",
-  removed: "Your account was removed from routing. Ask a supervisor.",
-  requested: "",
-};
-const REFUSALS = {
-  taken: "Another agent took it first.",
-  already_assigned: "It is already yours.",
-  offered_elsewhere: "It is being offered to someone else.",
-  not_offered: "It is no longer offered to you.",
-  expired: "The offer expired.",
-  declined: "You declined it.",
-  abandoned: "The visitor left.",
-  contact_gone: "The visitor left before you accepted.",
-  ended: "The conversation has ended.",
-  not_available: "You are not available.",
-  wrap_up: "Finish your wrap-up first.",
-  no_capacity: "You are at your chat limit.",
-  not_in_queue: "That queue is not one of yours.",
-  unknown_contact: "That contact no longer exists.",
-  overflowed: "The contact moved elsewhere.",
-  transferred: "It was transferred elsewhere.",
-  agent_unavailable: "You were not available any more.",
-  queue_removed: "Its queue was removed.",
-  unknown_queue: "Its queue no longer exists.",
-  unknown_agent: "Routing does not know you yet — try again in a moment.",
-};
+// Labels by code: the catalogue's "label.*" keys (shared by the staff pages) and the
+// console's own.  A code the catalogue does not know shows as itself.
+const label = (prefix, code) => (t.has(`${prefix}.${code}`) ? t(`${prefix}.${code}`) : String(code || "").replace(/_/g, " "));
+const DISPOSITION = (code) => label("label.disposition", code);
+const STAGE = (code) => label("label.stage", code);
+const STATE_LABEL = (code) => label("label.agent_state", code);
+// Why the state changed (agent.state reason); "requested" needs no word.
+const REASON = (code) => (code === "requested" ? "" : t.has(`console.reason.${code}`) ? t(`console.reason.${code}`) : undefined);
+const REFUSAL = (code) => label("console.refusal", code);
 // Reasons an agent picks when going away (agent.status reason), shown in the status pill.
-const AWAY_REASONS = {
-  break: "Break",
-  lunch: "Lunch",
-  meeting: "Meeting",
-  training: "Training",
-  admin: "Admin work",
-  logout: "Signed out",
-};
+const AWAY_REASONS = new Set(["break", "lunch", "meeting", "training", "admin", "logout"]);
+const AWAY_REASON = (code) => (AWAY_REASONS.has(code) ? t(`console.away_reason.${code}`) : "");
 
 // ------------------------------------------------------------------ helpers
 
@@ -95,10 +51,10 @@ function safeHref(url) {
   }
 }
 
-function linkOrText(url, label) {
+function linkOrText(url, text) {
   const href = safeHref(url);
-  if (!href) return h("span", { class: "break" }, label || url || "—");
-  return h("a", { href, target: "_blank", rel: "noopener noreferrer nofollow", class: "break" }, label || url);
+  if (!href) return h("bdi", { class: "break" }, text || url || "—");
+  return h("a", { href, target: "_blank", rel: "noopener noreferrer nofollow", class: "break", dir: "ltr" }, text || url);
 }
 
 let idCounter = 0;
@@ -109,13 +65,12 @@ function newId(prefix) {
 
 /** Time of day of an epoch-seconds instant ("14:05"); "" for none. */
 function fmtTime(at) {
-  return at ? new Date(at * 1000).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" }) : "";
+  return at ? t.time(at) : "";
 }
 
+/** Day and time, in the locale's calendar (Jalali in fa). */
 function fmtDate(at) {
-  if (!at) return "";
-  const d = new Date(at * 1000);
-  return d.toLocaleDateString([], { day: "numeric", month: "short" }) + " " + fmtTime(at);
+  return at ? t.date(at, { day: "numeric", month: "short", hour: "2-digit", minute: "2-digit" }) : "";
 }
 
 function initials(name) {
@@ -124,17 +79,18 @@ function initials(name) {
 }
 
 function stageBadge(stage) {
-  const key = STAGES[stage] ? stage : "unknown";
-  return h("span", { class: `badge stage stage-${key}` }, STAGES[key]);
+  const key = t.has(`label.stage.${stage}`) ? stage : "unknown";
+  return h("span", { class: `badge stage stage-${key}`, "data-stage": key }, STAGE(key));
 }
 
 function statusBadge(status) {
-  return h("span", { class: `badge status status-${String(status).replace(/[^a-z_]/g, "")}` }, String(status).replace("_", " "));
+  const code = String(status).replace(/[^a-z_]/g, "");
+  return h("span", { class: `badge status status-${code}`, "data-status": code }, label("label.status", code));
 }
 
 function stars(n) {
   if (!n) return h("span", { class: "muted" }, "—");
-  return h("span", { class: "stars", "aria-label": `${n} out of 5` }, "★".repeat(n) + "☆".repeat(5 - n));
+  return h("span", { class: "stars", "aria-label": t("console.stars", { rating: n, best: 5 }) }, "★".repeat(n) + "☆".repeat(5 - n));
 }
 
 // ------------------------------------------------------------------ state
@@ -218,7 +174,7 @@ function newChat(summary) {
 
 const api = createApi({
   token: () => state.token,
-  onExpired: () => signOut("Your session has expired. Please sign in again."),
+  onExpired: () => signOut(t("staff.session_expired")),
 });
 
 // ------------------------------------------------------------------ sign in / out
@@ -227,9 +183,11 @@ signIn($("login-form"), {
   storageKey: SESSION_KEY,
   onSignedIn: ({ token, user }) => {
     Object.assign(state, { token, user });
+    if (followUserLocale(user, t)) return; // reloads in the user's language
     startConsole();
   },
 });
+localePicker($("login-locale"), t, null, "login-locale-select");
 
 function signOut(message) {
   if (calls.live) calls.hangup();
@@ -250,7 +208,7 @@ function signOut(message) {
   state.chats.clear();
   state.offers.clear();
   state.active = null;
-  showLogin(message || "You have signed out.");
+  showLogin(message || t("staff.signed_out"));
 }
 
 $("logout").addEventListener("click", () => {
@@ -269,6 +227,7 @@ async function startConsole() {
   state.loggingOut = false;
   $("me-name").textContent = state.user ? state.user.display_name || state.user.username : "";
   $("me-avatar").textContent = initials(state.user && (state.user.display_name || state.user.username));
+  localePicker($("locale-slot"), t, api);
   loadQueues();
   loadColleagues();
   connect();
@@ -300,7 +259,7 @@ function connect() {
     for (const chat of state.chats.values()) {
       if (chat.status === "active") resume.push({ contact_id: chat.id, after_seq: contig(chat) });
     }
-    ws.send(JSON.stringify({ type: "hello", token: state.token, resume, device_id: state.deviceId }));
+    ws.send(JSON.stringify({ type: "hello", token: state.token, resume, device_id: state.deviceId, locale: t.locale }));
   });
   ws.addEventListener("message", (msg) => {
     if (ws !== state.ws) return;
@@ -319,11 +278,11 @@ function connect() {
     clearInterval(state.pingTimer);
     if (state.loggingOut) return;
     if (ev.code === 4401) {
-      signOut("Your session has expired. Please sign in again.");
+      signOut(t("staff.session_expired"));
       return;
     }
     if (ev.code === 4403) {
-      signOut("This account may not use the console.");
+      signOut(t("console.not_allowed"));
       return;
     }
     setConn("offline");
@@ -361,8 +320,9 @@ function request(frame) {
 function setConn(kind, retryIn) {
   const el = $("conn");
   el.className = `conn conn-${kind}`;
+  el.dataset.state = kind;
   $("conn-text").textContent =
-    kind === "online" ? "Connected" : kind === "connecting" ? "Connecting…" : `Reconnecting${retryIn ? ` in ${retryIn}s` : "…"}`;
+    kind === "online" ? t("console.conn.online") : kind === "connecting" ? t("staff.connecting") : retryIn ? t("console.conn.retry_in", { seconds: retryIn }) : t("call.reconnecting");
 }
 
 window.addEventListener("online", () => {
@@ -400,7 +360,7 @@ function onEvent(event) {
       break;
     case "refused":
       state.offers.delete(event.contact_id);
-      toast(`Could not ${event.action} the chat: ${REFUSALS[event.reason] || event.reason}`, "warn");
+      toast(t(`console.refused.${event.action === "take" ? "take" : "accept"}`, { why: REFUSAL(event.reason) }), "warn");
       render();
       break;
     case "contact.assigned":
@@ -522,7 +482,7 @@ function onAck(event) {
         chat.status = "released";
         chat.releasedReason = "transferred";
       }
-      toast(`Chat transferred to ${frame.to_agent ? colleagueName(frame.to_agent) : queueName(frame.to_queue)}.`, "ok");
+      toast(t("console.transferred_to", { target: frame.to_agent ? colleagueName(frame.to_agent) : queueName(frame.to_queue) }), "ok");
       closeChat(frame.contact_id);
       break;
     }
@@ -541,7 +501,7 @@ function onError(event) {
   if (frame && frame.type.startsWith("call.")) {
     state.unacked.delete(event.ref);
     calls.refused(frame, event);
-    if (frame.type === "call.invite") toast(`The call could not be placed: ${event.message || event.code}`, "error");
+    if (frame.type === "call.invite") toast(t("console.call_not_placed", { why: event.message || event.code }), "error");
     render();
     return;
   }
@@ -553,7 +513,7 @@ function onError(event) {
       if (pending) pending.failed = event.code;
     }
   }
-  toast(event.message ? `${event.message}` : `Error: ${event.code}`, "error");
+  toast(event.message ? `${event.message}` : t("console.error_code", { code: event.code }), "error");
   render();
 }
 
@@ -568,9 +528,8 @@ function onOffer(event) {
     accepting: existing ? existing.accepting : false,
   });
   if (!existing) {
-    const channel = event.contact.channel;
-    const what = channel === "video" ? "video call" : channel === "voice" ? "call" : "chat";
-    notify(`New ${what} from ${event.contact.name || "a visitor"}`);
+    const channel = ["voice", "video"].includes(event.contact.channel) ? event.contact.channel : "chat";
+    notify(t(`console.new_offer.${channel}`, { name: event.contact.name || t("console.a_visitor") }));
   }
   render();
 }
@@ -579,9 +538,9 @@ function onOfferRevoked(event) {
   const offer = state.offers.get(event.contact_id);
   state.offers.delete(event.contact_id);
   if (offer && event.reason !== "declined" && event.reason !== "accepted") {
-    const why = { expired: "The offer expired.", abandoned: "The visitor left.", transferred: "It was moved.", agent_unavailable: "You are no longer available." }[event.reason] || event.reason;
-    const what = { voice: "Call", video: "Video call" }[offer.contact.channel] || "Chat";
-    toast(`${what} from ${offer.contact.name || "visitor"} withdrawn — ${why}`, "warn");
+    const why = ["expired", "abandoned", "transferred", "agent_unavailable"].includes(event.reason) ? t(`console.revoked.${event.reason}`) : event.reason;
+    const channel = ["voice", "video"].includes(offer.contact.channel) ? offer.contact.channel : "chat";
+    toast(t(`console.withdrawn.${channel}`, { name: offer.contact.name || t("console.visitor"), why }), "warn");
   }
   render();
 }
@@ -869,7 +828,7 @@ async function loadColleagues() {
 
 function colleagueName(id) {
   const c = state.colleagues.find((x) => x.id === id);
-  return c ? c.display_name || c.id : "a colleague";
+  return c ? c.display_name || c.id : t("console.a_colleague");
 }
 
 $("transfer-btn").addEventListener("click", async () => {
@@ -880,19 +839,26 @@ $("transfer-btn").addEventListener("click", async () => {
   const me = state.user ? state.user.id : null;
   const queues = h(
     "optgroup",
-    { label: "Queues" },
+    { label: t("console.transfer.queues") },
     ...state.queues.map((q) => {
       const status = q.status;
-      const extra = status ? ` — ${status.open ? `${status.agents_available} available, ${status.waiting} waiting` : "closed"}` : "";
-      return h("option", { value: `queue:${q.id}` }, `${q.name || q.id}${extra}`);
+      const name = queueLabel(q);
+      const text = !status
+        ? name
+        : status.open
+          ? t("console.transfer.queue_open", { name, available: status.agents_available, waiting: status.waiting })
+          : t("console.transfer.queue_closed", { name });
+      return h("option", { value: `queue:${q.id}` }, text);
     }),
   );
   const people = state.colleagues.filter((c) => c.id !== me);
   const colleagues = people.length
     ? h(
         "optgroup",
-        { label: "Colleagues" },
-        ...people.map((c) => h("option", { value: `agent:${c.id}` }, `${c.display_name || c.id}${c.role === "agent" ? "" : ` (${c.role})`}`)),
+        { label: t("console.transfer.colleagues") },
+        ...people.map((c) =>
+          h("option", { value: `agent:${c.id}` }, c.role === "agent" ? c.display_name || c.id : t("console.transfer.colleague_role", { name: c.display_name || c.id, role: label("label.role", c.role) })),
+        ),
       )
     : null;
   select.replaceChildren(queues, ...(colleagues ? [colleagues] : []));
@@ -944,7 +910,9 @@ function setAwayMenu(open) {
   button.setAttribute("aria-expanded", open ? "true" : "false");
   if (!open) return;
   const box = button.getBoundingClientRect();
-  menu.style.left = `${Math.round(box.left)}px`;
+  // The menu opens under its button, from the button's start edge (right in RTL).
+  if (t.dir === "rtl") menu.style.right = `${Math.round(window.innerWidth - box.right)}px`;
+  else menu.style.left = `${Math.round(box.left)}px`;
   menu.style.top = `${Math.round(box.bottom + 6)}px`;
   const first = menu.querySelector("button");
   if (first) first.focus();
@@ -991,7 +959,9 @@ for (const tab of ["chats", "queue", "history"]) {
 $("tab-chats").parentElement.addEventListener("keydown", (event) => {
   if (event.key !== "ArrowRight" && event.key !== "ArrowLeft") return;
   const order = ["chats", "queue", "history"];
-  const next = order[(order.indexOf(state.tab) + (event.key === "ArrowRight" ? 1 : 2)) % 3];
+  // Tabs run with the text: the arrow towards its end moves on.
+  const forward = (event.key === "ArrowRight") === (t.dir !== "rtl");
+  const next = order[(order.indexOf(state.tab) + (forward ? 1 : 2)) % 3];
   $(`tab-${next}`).click();
   $(`tab-${next}`).focus();
 });
@@ -1027,7 +997,7 @@ async function loadHistory() {
     state.historyLoaded = true;
     render();
   } catch (_e) {
-    toast("Could not load your history.", "error");
+    toast(t("console.history_failed"), "error");
   }
 }
 
@@ -1052,7 +1022,7 @@ async function openHistory(id) {
       $("scroller").scrollTop = 0;
     });
   } catch (_e) {
-    toast("Could not load that conversation.", "error");
+    toast(t("console.conversation_failed"), "error");
   }
 }
 
@@ -1079,12 +1049,7 @@ function notify(text) {
 // agent polite, ICE restart, stats); this part draws the ringing cards and the call.
 
 const CALL_CHANNELS = new Set(["voice", "video"]);
-const QUALITY_WARNINGS = {
-  high_rtt: "long delay",
-  high_jitter: "unstable connection",
-  high_loss: "packet loss",
-  low_mos: "poor quality",
-};
+const QUALITY_WARNINGS = new Set(["high_rtt", "high_jitter", "high_loss", "low_mos"]);
 const SVG_NS = "http://www.w3.org/2000/svg";
 const ICONS = {
   phone: "M6.5 3.5h2.6l1.6 4.3-2.1 1.3a11.5 11.5 0 0 0 6.3 6.3l1.3-2.1 4.3 1.6v2.6a2 2 0 0 1-2.2 2A16.5 16.5 0 0 1 4.5 5.7a2 2 0 0 1 2-2.2z",
@@ -1108,6 +1073,7 @@ function icon(name) {
 }
 
 const calls = new CallEngine({
+  t,
   send(frame, reliable) {
     if (reliable) {
       request(frame);
@@ -1129,11 +1095,11 @@ const calls = new CallEngine({
 function onCallChanged(call) {
   if (call.phase === "incoming" && !call.announced) {
     call.announced = true;
-    notify(`Incoming ${call.media === "video" ? "video call" : "call"} from ${callPeerName(call)}`);
+    notify(t(call.media === "video" ? "console.incoming_video_from" : "console.incoming_call_from", { name: callPeerName(call) }));
   }
   if (call.phase === "ended" && call.reason === "answered_elsewhere" && !call.told) {
     call.told = true;
-    toast(`The call from ${callPeerName(call)} was answered on another device.`, "info");
+    toast(t("console.answered_elsewhere", { name: callPeerName(call) }), "info");
   }
   if (call.phase === "connecting" && !call.opened) {
     call.opened = true;
@@ -1154,13 +1120,13 @@ function onCallChanged(call) {
 function callPeerName(call) {
   const chat = call.contactId ? state.chats.get(call.contactId) : null;
   const offer = call.contactId ? state.offers.get(call.contactId) : null;
-  return (chat && chat.summary.name) || (offer && offer.contact.name) || call.peerName || "Visitor";
+  return (chat && chat.summary.name) || (offer && offer.contact.name) || call.peerName || t("console.visitor");
 }
 
 function callVisitor(media) {
   const chat = activeChat();
   if (!chat || chat.status !== "active" || calls.live) return;
-  calls.place({ media, contactId: chat.id, peerName: chat.summary.name || "Visitor" });
+  calls.place({ media, contactId: chat.id, peerName: chat.summary.name || t("console.visitor") });
 }
 
 // Leaving the page ends the call it is on (its media goes with the page).
@@ -1180,39 +1146,42 @@ function fmtTimer(ms) {
 function callStatus(call) {
   switch (call.phase) {
     case "outgoing":
-      if (!call.inviteSent) return call.media === "video" ? "Starting your camera…" : "Starting your microphone…";
-      return call.serverState === "ringing" ? "Ringing…" : "Calling…";
+      if (!call.inviteSent) return t(call.media === "video" ? "call.starting_camera" : "call.starting_microphone");
+      return t(call.serverState === "ringing" ? "call.ringing" : "call.calling");
     case "answering":
     case "connecting":
-      return "Connecting…";
+      return t("call.connecting");
     case "active":
       return fmtTimer(Date.now() - call.activeAt);
     case "reconnecting":
-      return "Reconnecting…";
+      return t("call.reconnecting");
     default:
       return callEndText(call);
   }
 }
 
 function callEndText(call) {
-  const talk = call.activeAt ? ` · ${fmtTimer(call.endedAt - call.activeAt)}` : "";
+  const duration = call.activeAt ? fmtTimer(call.endedAt - call.activeAt) : "";
+  const ended = duration ? t("call.ended_after", { duration }) : t("call.ended");
+  const caller = call.role === "caller";
   const why = {
-    completed: `Call ended${talk}`,
-    canceled: "Call canceled",
-    rejected: call.role === "caller" ? "The visitor declined the call" : "Call declined",
-    missed: call.role === "caller" ? "No answer" : "Missed call",
-    busy: "The visitor is on another call",
-    failed: "The call could not connect",
-    dropped: `The call was lost${talk}`,
-    user_media_failed: "Your microphone or camera could not be used",
+    completed: ended,
+    canceled: t("call.canceled"),
+    rejected: t(caller ? "console.call.visitor_declined" : "call.declined"),
+    missed: t(caller ? "console.call.no_answer" : "call.missed"),
+    busy: t("console.call.visitor_busy"),
+    failed: t("call.could_not_connect"),
+    dropped: duration ? t("console.call.lost_after", { duration }) : t("console.call.lost"),
+    user_media_failed: t("console.call.media_failed"),
   }[call.reason];
-  return why || `Call ended${talk}`;
+  return why || ended;
 }
 
-function qualityLabel(mos) {
-  if (mos >= 4) return "Good";
-  if (mos >= 3.5) return "Fair";
-  return "Poor";
+/** The call's quality band from its MOS (a CSS class and a label). */
+function qualityBand(mos) {
+  if (mos >= 4) return "good";
+  if (mos >= 3.5) return "fair";
+  return "poor";
 }
 
 /** The call shown above the conversation: the live one, or the one that just ended
@@ -1236,7 +1205,7 @@ function playInto(video, stream) {
 let callDom = null;
 function buildCallDom() {
   const remote = h("video", { class: "call-remote", autoplay: true, playsinline: true });
-  const local = h("video", { class: "call-local", autoplay: true, playsinline: true, "aria-label": "Your camera" });
+  const local = h("video", { class: "call-local", autoplay: true, playsinline: true, "aria-label": t("call.your_camera") });
   local.muted = true;
   const avatar = h("div", { class: "call-avatar", "aria-hidden": "true" });
   const peerState = h("span", { class: "call-pill call-peer-state" });
@@ -1244,7 +1213,7 @@ function buildCallDom() {
   const name = h("button", {
     type: "button",
     class: "call-name",
-    title: "Open the conversation",
+    title: t("console.open_conversation"),
     onclick: () => {
       const call = stageCall();
       if (call && state.chats.has(call.contactId)) selectChat(call.contactId);
@@ -1254,12 +1223,12 @@ function buildCallDom() {
   const status = h("span", { class: "call-status", role: "status", "aria-live": "polite" });
   const stats = h("span", { class: "call-stats" });
   const button = (cls, label, onclick, ...icons) => h("button", { type: "button", class: `call-btn ${cls}`, "aria-label": label, title: label, onclick }, ...icons);
-  const mute = button("mute", "Mute", () => calls.live && calls.setMuted(!calls.live.muted), icon("mic"), icon("mic-off"));
-  const camera = button("camera", "Turn camera off", () => calls.live && calls.setCameraOff(!calls.live.cameraOff), icon("video"), icon("video-off"));
-  const hangup = button("hangup", "Hang up", () => calls.hangup(), icon("hangup"));
+  const mute = button("mute", t("call.mute"), () => calls.live && calls.setMuted(!calls.live.muted), icon("mic"), icon("mic-off"));
+  const camera = button("camera", t("call.camera_off"), () => calls.live && calls.setCameraOff(!calls.live.cameraOff), icon("video"), icon("video-off"));
+  const hangup = button("hangup", t("call.hang_up"), () => calls.hangup(), icon("hangup"));
   const notice = h("p", { class: "call-notice" });
   const error = h("p", { class: "call-error", role: "alert" });
-  const dismiss = h("button", { type: "button", class: "btn ghost small", onclick: () => { const c = stageCall(); if (c) calls.dismiss(c.id); } }, "Dismiss");
+  const dismiss = h("button", { type: "button", class: "btn ghost small", onclick: () => { const c = stageCall(); if (c) calls.dismiss(c.id); } }, t("console.dismiss"));
   const stage = h("div", { class: "call-stage" }, remote, avatar, local, h("div", { class: "call-pills" }, peerState, quality));
   const bar = h(
     "div",
@@ -1300,41 +1269,51 @@ function renderCall() {
   playInto(d.local, localVideo ? call.local : null);
   d.avatar.textContent = initials(peer);
   d.name.textContent = peer;
-  d.kind.replaceChildren(icon(video ? "video" : "phone"), video ? "Video call" : "Voice call");
+  d.kind.replaceChildren(icon(video ? "video" : "phone"), t(video ? "console.video_call" : "console.voice_call"));
   d.status.textContent = callStatus(call);
   const first = peer.split(" ")[0];
   const peerBits = [];
-  if (live && call.peer.onHold) peerBits.push(`${first} put the call on hold`);
+  if (live && call.peer.onHold) peerBits.push(t("call.peer_on_hold", { name: first }));
   else {
-    if (live && call.peer.muted) peerBits.push(`${first} is muted`);
-    if (live && video && call.peer.cameraOff) peerBits.push(`${first}'s camera is off`);
+    if (live && call.peer.muted) peerBits.push(t("console.peer_muted", { name: first }));
+    if (live && video && call.peer.cameraOff) peerBits.push(t("console.peer_camera_off", { name: first }));
   }
   d.peerState.hidden = !peerBits.length;
   d.peerState.textContent = peerBits.join(" · ");
   const warning = live ? call.quality.theirs || call.quality.mine : "";
   d.quality.hidden = !warning;
+  const what = warning && QUALITY_WARNINGS.has(warning) ? t(`console.quality.${warning}`) : String(warning || "").replace(/_/g, " ");
   d.quality.textContent = warning
-    ? `${call.quality.theirs ? `${first}'s connection` : "Your connection"}: ${QUALITY_WARNINGS[warning] || warning.replace(/_/g, " ")}`
+    ? call.quality.theirs
+      ? t("console.quality.theirs", { name: first, what })
+      : t("console.quality.yours", { what })
     : "";
   const sample = live ? call.stats : null;
   d.stats.hidden = !sample;
   if (sample) {
+    const band = qualityBand(sample.mos);
     d.stats.replaceChildren(
-      h("span", { class: `quality-dot quality-${qualityLabel(sample.mos).toLowerCase()}` }),
-      `${qualityLabel(sample.mos)} · MOS ${sample.mos.toFixed(1)}`,
+      h("span", { class: `quality-dot quality-${band}` }),
+      t("console.quality.summary", { band: t(`console.quality_band.${band}`), mos: t.num(sample.mos, { minimumFractionDigits: 1, maximumFractionDigits: 1 }) }),
     );
-    d.stats.title =
-      `Round trip ${Math.round(sample.rtt_ms)} ms, jitter ${sample.jitter_ms.toFixed(1)} ms, loss ${sample.loss_pct.toFixed(1)} %` +
-      `${sample.bitrate_kbps !== undefined ? `, sending ${Math.round(sample.bitrate_kbps)} kbit/s` : ""}` +
-      `${sample.codec ? `, ${sample.codec}` : ""}${sample.relayed ? ", relayed through TURN" : ", direct"}`;
+    const one = { minimumFractionDigits: 1, maximumFractionDigits: 1 };
+    const facts = [
+      t("console.stats.rtt", { ms: Math.round(sample.rtt_ms) }),
+      t("console.stats.jitter", { ms: t.num(sample.jitter_ms, one) }),
+      t("console.stats.loss", { pct: t.num(sample.loss_pct, one) }),
+    ];
+    if (sample.bitrate_kbps !== undefined) facts.push(t("console.stats.bitrate", { kbps: Math.round(sample.bitrate_kbps) }));
+    if (sample.codec) facts.push(sample.codec);
+    facts.push(t(sample.relayed ? "console.stats.relayed" : "console.stats.direct"));
+    d.stats.title = facts.join(t("console.list_separator"));
   }
   d.controls.hidden = !live;
   d.camera.hidden = !video || call.noCamera;
   d.mute.setAttribute("aria-pressed", call.muted ? "true" : "false");
-  d.mute.setAttribute("aria-label", call.muted ? "Unmute" : "Mute");
-  d.mute.title = call.muted ? "Unmute" : "Mute";
+  d.mute.setAttribute("aria-label", t(call.muted ? "call.unmute" : "call.mute"));
+  d.mute.title = t(call.muted ? "call.unmute" : "call.mute");
   d.camera.setAttribute("aria-pressed", call.cameraOff ? "true" : "false");
-  d.camera.setAttribute("aria-label", call.cameraOff ? "Turn camera on" : "Turn camera off");
+  d.camera.setAttribute("aria-label", t(call.cameraOff ? "call.camera_on" : "call.camera_off"));
   d.camera.title = d.camera.getAttribute("aria-label");
   d.notice.hidden = !(live && call.notice);
   d.notice.textContent = call.notice;
@@ -1349,22 +1328,22 @@ function historyCallsSection(list) {
   return h(
     "section",
     { class: "context-section" },
-    h("h4", null, `Calls (${list.length})`),
+    h("h4", null, t("console.history_calls", { count: list.length })),
     h(
       "ul",
       { class: "earlier call-history" },
       ...list.map((c) => {
         const quality = c.quality || {};
         const facts = [
-          c.talk_s ? `talked ${fmtClock(c.talk_s)}` : "not answered",
-          c.ring_s !== null && c.ring_s !== undefined ? `rang ${Math.round(c.ring_s)} s` : "",
-          typeof quality.mos_mean === "number" ? `MOS ${quality.mos_mean.toFixed(1)}` : "",
-          c.reconnects ? `${c.reconnects} reconnect${c.reconnects > 1 ? "s" : ""}` : "",
+          c.talk_s ? t("console.call_fact.talked", { duration: fmtClock(c.talk_s) }) : t("console.call_fact.not_answered"),
+          c.ring_s !== null && c.ring_s !== undefined ? t("console.call_fact.rang", { seconds: Math.round(c.ring_s) }) : "",
+          typeof quality.mos_mean === "number" ? t("console.call_fact.mos", { mos: t.num(quality.mos_mean, { minimumFractionDigits: 1, maximumFractionDigits: 1 }) }) : "",
+          c.reconnects ? t("console.call_fact.reconnects", { count: c.reconnects }) : "",
         ].filter(Boolean);
         return h(
           "li",
           { "data-call-id": c.id },
-          h("div", { class: "earlier-top" }, h("strong", null, `${c.channel === "video" ? "Video" : "Voice"} call · ${fmtDate(c.invited_at)}`), statusBadge(c.end_reason || c.state)),
+          h("div", { class: "earlier-top" }, h("strong", null, t(c.channel === "video" ? "console.video_call_at" : "console.voice_call_at", { when: fmtDate(c.invited_at) })), statusBadge(c.end_reason || c.state)),
           h("div", { class: "earlier-meta muted" }, facts.join(" · ")),
         );
       }),
@@ -1408,13 +1387,13 @@ function renderTopbar() {
   const pill = $("state-pill");
   pill.className = `state-pill state-${s}`;
   const active = Array.from(state.chats.values()).filter((c) => c.status === "active").length;
-  $("state-text").textContent = STATE_LABELS[s] || s;
-  if (s === "busy" && active) $("state-text").textContent = `Busy · ${active} chat${active > 1 ? "s" : ""}`;
-  if (s === "available" && active) $("state-text").textContent = `Available · ${active} chat${active > 1 ? "s" : ""}`;
-  if (s === "away" && AWAY_REASONS[state.stateReason]) $("state-text").textContent = `Away · ${AWAY_REASONS[state.stateReason]}`;
+  pill.dataset.state = s;
+  $("state-text").textContent = STATE_LABEL(s);
+  if ((s === "busy" || s === "available") && active) $("state-text").textContent = t("console.state_with_chats", { state: STATE_LABEL(s), count: active });
+  if (s === "away" && AWAY_REASON(state.stateReason)) $("state-text").textContent = t("console.state_with_reason", { state: STATE_LABEL(s), reason: AWAY_REASON(state.stateReason) });
   const onCall = calls.live;
   if (onCall && (s === "busy" || s === "available")) {
-    $("state-text").textContent = `${STATE_LABELS[s]} · on a ${onCall.media === "video" ? "video call" : "call"}`;
+    $("state-text").textContent = t(onCall.media === "video" ? "console.state_on_video_call" : "console.state_on_call", { state: STATE_LABEL(s) });
   }
   const wantsWork = s === "available" || s === "busy" || s === "wrap_up";
   $("status-available").setAttribute("aria-pressed", wantsWork ? "true" : "false");
@@ -1422,9 +1401,9 @@ function renderTopbar() {
   $("wrapup").hidden = s !== "wrap_up";
   tickWrapUp();
   const banner = $("state-banner");
-  const reason = REASONS[state.stateReason];
-  const chosen = s === "away" && AWAY_REASONS[state.stateReason];
-  const explain = (s === "away" || s === "offline") && state.welcomed && !chosen ? reason ?? (state.stateReason ? `Reason: ${state.stateReason.replace(/_/g, " ")}` : "") : "";
+  const reason = REASON(state.stateReason);
+  const chosen = s === "away" && AWAY_REASON(state.stateReason);
+  const explain = (s === "away" || s === "offline") && state.welcomed && !chosen ? reason ?? (state.stateReason ? t("console.reason_code", { reason: state.stateReason.replace(/_/g, " ") }) : "") : "";
   banner.hidden = !explain;
   banner.textContent = explain || "";
   banner.className = `banner ${state.stateReason === "missed_offers" || state.stateReason === "disconnected" ? "warn" : "info"}`;
@@ -1432,8 +1411,9 @@ function renderTopbar() {
 
 function tickWrapUp() {
   if (state.agentState !== "wrap_up") return;
-  const left = state.wrapUntil ? ` · ${fmtClock(state.wrapUntil - serverNow())}` : "";
-  $("state-text").textContent = `Wrap-up${left}`;
+  $("state-text").textContent = state.wrapUntil
+    ? t("console.wrap_up_left", { state: STATE_LABEL("wrap_up"), left: fmtClock(state.wrapUntil - serverNow()) })
+    : STATE_LABEL("wrap_up");
 }
 
 function renderTabs() {
@@ -1446,10 +1426,10 @@ function renderTabs() {
   const unread = Array.from(state.chats.values()).reduce((n, c) => n + unreadOf(c), 0);
   const chatsCount = $("chats-count");
   chatsCount.hidden = unread === 0;
-  chatsCount.textContent = String(unread);
+  chatsCount.textContent = t.num(unread);
   const waiting = visibleWaiting().length;
   $("queue-count").hidden = waiting === 0;
-  $("queue-count").textContent = String(waiting);
+  $("queue-count").textContent = t.num(waiting);
 }
 
 function unreadOf(chat) {
@@ -1504,11 +1484,11 @@ function renderOffers() {
       // A call from a queue is answered with call.accept once its invite is here.
       accept.disabled = !card.call || answering || !!calls.live;
       decline.disabled = answering;
-      accept.lastChild.textContent = answering ? "Connecting…" : "Accept";
+      accept.lastChild.textContent = t(answering ? "call.connecting" : "call.accept");
     } else {
       accept.disabled = card.offer.accepting;
       decline.disabled = card.offer.accepting;
-      accept.textContent = card.offer.accepting ? "Accepting…" : "Accept";
+      accept.textContent = t(card.offer.accepting ? "console.accepting" : "call.accept");
     }
   }
   box.hidden = cards.length === 0;
@@ -1525,22 +1505,22 @@ function buildOfferCard(id, offer) {
   const queue = state.queues.find((q) => q.id === c.queue_id);
   return h(
     "article",
-    { class: "offer", "data-key": id, "data-contact-id": id, "aria-label": `Incoming chat from ${c.name || "visitor"}` },
+    { class: "offer", "data-key": id, "data-contact-id": id, "aria-label": t("console.incoming_chat_from", { name: c.name || t("console.visitor") }) },
     h(
       "div",
       { class: "offer-head" },
       h("span", { class: "avatar" }, initials(c.name)),
-      h("div", { class: "offer-who" }, h("strong", null, c.name || "Visitor"), h("span", { class: "muted" }, (queue && queue.name) || c.topic || c.queue_id)),
-      h("span", { class: "offer-left", "aria-label": "seconds left" }),
+      h("div", { class: "offer-who" }, h("strong", null, h("bdi", null, c.name || t("console.visitor"))), h("span", { class: "muted" }, (queue && queueLabel(queue)) || c.topic || c.queue_id)),
+      h("span", { class: "offer-left", "aria-label": t("console.seconds_left") }),
     ),
     h("div", { class: "offer-meta" }, stageBadge(c.stage), c.page_title ? h("span", { class: "muted ellipsis" }, c.page_title) : null),
-    c.transfer_note ? h("p", { class: "offer-note" }, h("strong", null, "Transfer note: "), c.transfer_note) : null,
+    c.transfer_note ? h("p", { class: "offer-note" }, h("strong", null, t("console.transfer_note")), " ", h("bdi", null, c.transfer_note)) : null,
     h("div", { class: "offer-bar", "aria-hidden": "true" }, h("span", { class: "offer-fill" })),
     h(
       "div",
       { class: "offer-actions" },
-      h("button", { type: "button", class: "btn primary small accept", onclick: () => acceptOffer(id) }, "Accept"),
-      h("button", { type: "button", class: "btn ghost small decline", onclick: () => declineOffer(id) }, "Decline"),
+      h("button", { type: "button", class: "btn primary small accept", onclick: () => acceptOffer(id) }, t("call.accept")),
+      h("button", { type: "button", class: "btn ghost small decline", onclick: () => declineOffer(id) }, t("call.decline")),
     ),
   );
 }
@@ -1550,10 +1530,10 @@ function buildCallCard(card) {
   const call = card.call;
   const contact = card.offer ? card.offer.contact : null;
   const chat = call && call.contactId ? state.chats.get(call.contactId) : null;
-  const name = (contact && contact.name) || (chat && chat.summary.name) || (call && call.peerName) || "Visitor";
+  const name = (contact && contact.name) || (chat && chat.summary.name) || (call && call.peerName) || t("console.visitor");
   const media = contact ? (contact.channel === "video" ? "video" : "audio") : call.media;
   const queue = contact ? state.queues.find((q) => q.id === contact.queue_id) : null;
-  const where = contact ? (queue && queue.name) || contact.queue_id : "from your chat";
+  const where = contact ? (queue && queueLabel(queue)) || contact.queue_id : t("console.from_your_chat");
   const keyFor = () => offerCards().find((c) => c.key === card.key);
   return h(
     "article",
@@ -1563,7 +1543,7 @@ function buildCallCard(card) {
       "data-contact-id": contact ? contact.id : null,
       "data-call-id": call ? call.id : null,
       "data-total": call ? Math.max(1, (call.expiresAt - Date.now()) / 1000) : null,
-      "aria-label": `Incoming ${media === "video" ? "video call" : "call"} from ${name}`,
+      "aria-label": t(media === "video" ? "console.incoming_video_from" : "console.incoming_call_from", { name }),
     },
     h(
       "div",
@@ -1573,9 +1553,9 @@ function buildCallCard(card) {
         "div",
         { class: "offer-who" },
         h("strong", null, name),
-        h("span", { class: "call-offer-kind" }, icon(media === "video" ? "video" : "phone"), `Incoming ${media === "video" ? "video call" : "call"} · ${where}`),
+        h("span", { class: "call-offer-kind" }, icon(media === "video" ? "video" : "phone"), t(media === "video" ? "console.incoming_video_where" : "console.incoming_call_where", { where })),
       ),
-      h("span", { class: "offer-left", "aria-label": "seconds left" }),
+      h("span", { class: "offer-left", "aria-label": t("console.seconds_left") }),
     ),
     contact ? h("div", { class: "offer-meta" }, stageBadge(contact.stage), contact.page_title ? h("span", { class: "muted ellipsis" }, contact.page_title) : null) : null,
     h("div", { class: "offer-bar", "aria-hidden": "true" }, h("span", { class: "offer-fill" })),
@@ -1595,7 +1575,7 @@ function buildCallCard(card) {
           },
         },
         icon(media === "video" ? "video" : "phone"),
-        h("span", null, "Accept"),
+        h("span", null, t("call.accept")),
       ),
       h(
         "button",
@@ -1608,7 +1588,7 @@ function buildCallCard(card) {
             else if (now && now.offer) request({ type: "offer.decline", contact_id: now.offer.contact.id });
           },
         },
-        "Decline",
+        t("call.decline"),
       ),
     ),
   );
@@ -1629,7 +1609,7 @@ function tickOffers() {
       left = Math.max(0, (call.expiresAt - Date.now()) / 1000);
       total = Number(card.dataset.total) || 45;
     }
-    card.querySelector(".offer-left").textContent = `${Math.ceil(left)}s`;
+    card.querySelector(".offer-left").textContent = t("console.offer_left", { seconds: Math.ceil(left) });
     card.querySelector(".offer-fill").style.width = `${Math.min(100, (left / total) * 100)}%`;
     card.classList.toggle("urgent", left < 6);
   }
@@ -1660,7 +1640,7 @@ function renderChatList() {
           h(
             "span",
             { class: "chat-item-body" },
-            h("span", { class: "chat-item-top" }, h("strong", { class: "ellipsis" }, chat.summary.name || "Visitor"), h("time", { class: "muted" }, last ? fmtTime(last.at) : "")),
+            h("span", { class: "chat-item-top" }, h("strong", { class: "ellipsis" }, h("bdi", null, chat.summary.name || t("console.visitor"))), h("time", { class: "muted" }, last ? fmtTime(last.at) : "")),
             h(
               "span",
               { class: "chat-item-bottom" },
@@ -1668,16 +1648,18 @@ function renderChatList() {
                 "span",
                 { class: "ellipsis muted" },
                 chat.visitorTyping
-                  ? "typing…"
+                  ? t("console.typing_short")
                   : last
-                    ? `${last.sender && last.sender.kind === "agent" ? "You: " : ""}${last.body}`
+                    ? last.sender && last.sender.kind === "agent"
+                      ? t("console.you_wrote", { body: last.body })
+                      : last.body
                     : CALL_CHANNELS.has(chat.summary.channel)
-                      ? chat.summary.channel === "video" ? "Video call" : "Voice call"
-                      : "No messages yet",
+                      ? t(chat.summary.channel === "video" ? "console.video_call" : "console.voice_call")
+                      : t("console.no_messages"),
               ),
-              calls.live && calls.live.contactId === chat.id ? h("span", { class: "on-call", title: "On a call", "aria-label": "On a call" }, icon(calls.live.media === "video" ? "video" : "phone")) : null,
+              calls.live && calls.live.contactId === chat.id ? h("span", { class: "on-call", title: t("console.on_call"), "aria-label": t("console.on_call") }, icon(calls.live.media === "video" ? "video" : "phone")) : null,
               chat.status !== "active" ? statusBadge(chat.status === "released" ? "transferred" : "ended") : null,
-              unread ? h("span", { class: "unread", "aria-label": `${unread} unread` }, String(unread)) : null,
+              unread ? h("span", { class: "unread", "aria-label": t("console.unread", { count: unread }) }, t.num(unread)) : null,
             ),
           ),
         ),
@@ -1734,15 +1716,15 @@ function renderQueue() {
       return h(
         "div",
         { class: "queue-card" },
-        h("div", { class: "queue-card-top" }, h("strong", null, q.name || q.queue_id), q.open ? h("span", { class: "badge status status-active" }, "open") : h("span", { class: "badge status status-ended" }, "closed")),
+        h("div", { class: "queue-card-top" }, h("strong", null, conf ? queueLabel(conf) : q.name || q.queue_id), q.open ? h("span", { class: "badge status status-active" }, t("console.queue_open")) : h("span", { class: "badge status status-ended" }, t("console.queue_closed"))),
         h(
           "div",
           { class: "queue-nums" },
-          h("span", null, h("b", null, String(q.waiting)), " waiting"),
-          h("span", null, h("b", null, String(q.agents_available)), " free"),
-          h("span", null, h("b", null, String(q.agents_online || 0)), " online"),
+          h("span", null, h("b", null, t.num(q.waiting)), " ", t("console.queue.waiting")),
+          h("span", null, h("b", null, t.num(q.agents_available)), " ", t("console.queue.free")),
+          h("span", null, h("b", null, t.num(q.agents_online || 0)), " ", t("console.queue.online")),
         ),
-        conf ? h("div", { class: "muted small" }, `Routing: ${conf.strategy.replace(/_/g, " ")}`) : null,
+        conf ? h("div", { class: "muted small" }, t("console.routing", { strategy: label("label.strategy", conf.strategy) })) : null,
       );
     }),
   );
@@ -1763,12 +1745,12 @@ function renderQueue() {
           h(
             "div",
             { class: "waiting-top" },
-            h("strong", { class: "ellipsis" }, w.name || "Visitor"),
-            h("span", { class: "wait-time", "data-enqueued": w.enqueued_at, title: "Waiting for" }, fmtClock(serverNow() - w.enqueued_at)),
+            h("strong", { class: "ellipsis" }, h("bdi", null, w.name || t("console.visitor"))),
+            h("span", { class: "wait-time", "data-enqueued": w.enqueued_at, title: t("console.waiting_for") }, fmtClock(serverNow() - w.enqueued_at)),
           ),
-          h("div", { class: "waiting-meta" }, h("span", { class: "muted ellipsis" }, `#${w.position} · ${(conf && conf.name) || w.queue_id}`), stageBadge(w.stage || "unknown")),
+          h("div", { class: "waiting-meta" }, h("span", { class: "muted ellipsis" }, t("console.queue_position", { position: w.position, queue: (conf && queueLabel(conf)) || w.queue_id })), stageBadge(w.stage || "unknown")),
         ),
-        manual ? h("button", { type: "button", class: "btn primary small", onclick: () => takeContact(w.contact_id) }, "Take") : null,
+        manual ? h("button", { type: "button", class: "btn primary small", "data-action": "take", onclick: () => takeContact(w.contact_id) }, t("console.take")) : null,
       );
     }),
   );
@@ -1792,14 +1774,14 @@ function renderHistory() {
         h(
           "button",
           { type: "button", class: `history-item${selectedId === c.id ? " selected" : ""}`, "data-contact-id": c.id, onclick: () => openHistory(c.id) },
-          h("span", { class: "history-top" }, h("strong", { class: "ellipsis" }, c.name || "Visitor"), h("time", { class: "muted" }, fmtDate(c.enqueued_at))),
+          h("span", { class: "history-top" }, h("strong", { class: "ellipsis" }, h("bdi", null, c.name || t("console.visitor"))), h("time", { class: "muted" }, fmtDate(c.enqueued_at))),
           h(
             "span",
             { class: "history-bottom" },
             statusBadge(c.status),
-            CALL_CHANNELS.has(c.channel) ? h("span", { class: `badge channel channel-${c.channel}` }, icon(c.channel === "video" ? "video" : "phone"), c.channel === "video" ? "video" : "voice") : null,
+            CALL_CHANNELS.has(c.channel) ? h("span", { class: `badge channel channel-${c.channel}` }, icon(c.channel === "video" ? "video" : "phone"), t(c.channel === "video" ? "console.badge.video" : "console.badge.voice")) : null,
             h("span", { class: "muted ellipsis" }, c.topic || c.queue_id),
-            c.disposition ? h("span", { class: "badge disposition", title: "Disposition" }, DISPOSITIONS[c.disposition] || c.disposition.replace(/_/g, " ")) : null,
+            c.disposition ? h("span", { class: "badge disposition", title: t("console.disposition") }, DISPOSITION(c.disposition)) : null,
             stars(c.csat),
           ),
         ),
@@ -1816,18 +1798,18 @@ function renderConversation() {
   if (!history && !chat) return;
   const summary = history ? history.contact : chat.summary;
   $("conv-avatar").textContent = initials(summary.name);
-  $("conv-name").textContent = summary.name || "Visitor";
+  $("conv-name").textContent = summary.name || t("console.visitor");
   const queue = state.queues.find((q) => q.id === summary.queue_id);
   $("conv-meta").replaceChildren(
-    h("span", null, (queue && queue.name) || summary.queue_id),
+    h("span", null, (queue && queueLabel(queue)) || summary.queue_id),
     stageBadge(summary.stage),
-    history ? statusBadge(summary.status) : chat.status !== "active" ? statusBadge(chat.status === "released" ? "transferred" : "ended") : h("span", { class: "live" }, "live"),
+    history ? statusBadge(summary.status) : chat.status !== "active" ? statusBadge(chat.status === "released" ? "transferred" : "ended") : h("span", { class: "live" }, t("console.live")),
   );
   const live = chat && chat.status === "active";
   const callContact = CALL_CHANNELS.has(summary.channel);
   $("transfer-btn").hidden = !live || callContact;
   $("end-btn").hidden = !live;
-  $("end-btn").textContent = callContact ? "End call" : "End chat";
+  $("end-btn").textContent = t(callContact ? "console.end_call" : "console.end_chat");
   const canCall = live && !callContact && callsSupported() && !calls.live;
   $("call-audio-btn").hidden = !canCall;
   $("call-video-btn").hidden = !canCall;
@@ -1835,7 +1817,7 @@ function renderConversation() {
   // Banner: the transfer note, if the chat was handed over with one.
   const note = summary.transfer_note;
   $("conv-banner").hidden = !note;
-  if (note) $("conv-banner").replaceChildren(h("strong", null, "Transfer note: "), note);
+  if (note) $("conv-banner").replaceChildren(h("strong", null, t("console.transfer_note")), " ", h("bdi", null, note));
 
   const scroller = $("scroller");
   const nearBottom = scroller.scrollHeight - scroller.scrollTop - scroller.clientHeight < 80;
@@ -1846,21 +1828,22 @@ function renderConversation() {
   const typing = !history && chat.visitorTyping && live;
   $("typing").hidden = !typing;
   if (typing) {
-    $("typing").replaceChildren(h("span", { class: "dots", "aria-hidden": "true" }, h("i"), h("i"), h("i")), `${summary.name || "Visitor"} is typing…`);
+    $("typing").replaceChildren(h("span", { class: "dots", "aria-hidden": "true" }, h("i"), h("i"), h("i")), t("console.typing", { name: summary.name || t("console.visitor") }));
   }
   $("composer").hidden = !live;
   $("closed-bar").hidden = live;
   if (!live) {
     let text;
-    if (history) text = `Transcript · ${DISPOSITIONS[history.disposition] || history.disposition || "no disposition"}`;
-    else if (chat.status === "released") text = chat.releasedReason === "requeued" ? "This chat went back to the queue while you were disconnected." : "You transferred this chat.";
+    if (history) text = t("console.transcript", { disposition: history.disposition ? DISPOSITION(history.disposition) : t("console.no_disposition") });
+    else if (chat.status === "released") text = t(chat.releasedReason === "requeued" ? "console.requeued" : "console.you_transferred");
     else {
-      const noun = callContact ? "call" : "chat";
-      const by = chat.endedBy === "visitor" ? `The visitor ended the ${noun}` : `${callContact ? "Call" : "Chat"} ended`;
-      text = `${by}${chat.disposition ? ` · ${DISPOSITIONS[chat.disposition] || chat.disposition}` : ""}${chat.rating ? ` · rated ${chat.rating}/5` : ""}`;
+      const parts = [t(`console.ended.${chat.endedBy === "visitor" ? "by_visitor" : "plain"}.${callContact ? "call" : "chat"}`)];
+      if (chat.disposition) parts.push(DISPOSITION(chat.disposition));
+      if (chat.rating) parts.push(t("console.rated", { rating: chat.rating, best: 5 }));
+      text = parts.join(" · ");
     }
     $("closed-text").textContent = text;
-    $("close-chat").textContent = history ? "Back" : "Close chat";
+    $("close-chat").textContent = t(history ? "console.back" : "console.close_chat");
   }
   if (chat) flushReceipts();
 }
@@ -1873,7 +1856,7 @@ function renderChatEvents(chat) {
     const day = new Date(ev.at * 1000).toDateString();
     if (day !== lastDay) {
       lastDay = day;
-      items.push(h("li", { class: "day" }, new Date(ev.at * 1000).toLocaleDateString([], { weekday: "long", day: "numeric", month: "long" })));
+      items.push(h("li", { class: "day" }, t.date(ev.at, { weekday: "long", day: "numeric", month: "long" })));
     }
     items.push(renderEvent(chat, ev));
   }
@@ -1882,8 +1865,8 @@ function renderChatEvents(chat) {
       h(
         "li",
         { class: "msg mine pending", "data-client-id": p.id },
-        h("div", { class: "text" }, p.body),
-        h("div", { class: "meta" }, fmtTime(p.at), " · ", p.failed ? h("span", { class: "failed" }, "Not sent") : p.seq ? "Sent" : "Sending…"),
+        h("div", { class: "text", dir: "auto" }, p.body),
+        h("div", { class: "meta" }, fmtTime(p.at), " · ", p.failed ? h("span", { class: "failed" }, t("console.receipt.not_sent")) : t(p.seq ? "console.receipt.sent" : "console.receipt.sending")),
       ),
     );
   }
@@ -1893,19 +1876,19 @@ function renderChatEvents(chat) {
 function renderEvent(chat, ev) {
   if (ev.type === "chat.message") {
     const kind = ev.sender ? ev.sender.kind : "system";
-    if (kind === "system") return h("li", { class: "event" }, ev.body);
+    if (kind === "system") return h("li", { class: "event", dir: "auto" }, ev.body);
     const mine = kind === "agent";
     const meta = [fmtTime(ev.at)];
     if (mine) {
       const own = state.user && ev.sender.id === state.user.id;
-      if (!own && ev.sender.name) meta.unshift(ev.sender.name + " · ");
-      const receipt = ev.seq <= chat.visitorReadSeq ? "Seen" : ev.seq <= chat.visitorDeliveredSeq ? "Delivered" : "Sent";
-      meta.push(" · ", h("span", { class: `receipt receipt-${receipt.toLowerCase()}` }, receipt));
+      if (!own && ev.sender.name) meta.unshift(h("bdi", null, ev.sender.name), " · ");
+      const receipt = ev.seq <= chat.visitorReadSeq ? "seen" : ev.seq <= chat.visitorDeliveredSeq ? "delivered" : "sent";
+      meta.push(" · ", h("span", { class: `receipt receipt-${receipt}`, "data-receipt": receipt }, t(`console.receipt.${receipt}`)));
     }
     return h(
       "li",
       { class: `msg ${mine ? "mine" : "theirs"}`, "data-seq": ev.seq },
-      h("div", { class: "text" }, ev.body),
+      h("div", { class: "text", dir: "auto" }, ev.body),
       h("div", { class: "meta" }, ...meta),
     );
   }
@@ -1915,21 +1898,29 @@ function renderEvent(chat, ev) {
 function eventText(ev) {
   switch (ev.type) {
     case "contact.joined":
-      return `${ev.agent_name || "An agent"} joined · ${fmtTime(ev.at)}`;
+      return t("console.event.joined", { name: ev.agent_name || t("console.an_agent"), time: fmtTime(ev.at) });
     case "contact.transferred":
-      return `Transferred${ev.to_agent ? ` to ${colleagueName(ev.to_agent)}` : ev.to_queue ? ` to ${queueName(ev.to_queue)}` : ""} · ${fmtTime(ev.at)}`;
+      if (ev.to_agent || ev.to_queue) {
+        return t("console.event.transferred_to", { target: ev.to_agent ? colleagueName(ev.to_agent) : queueName(ev.to_queue), time: fmtTime(ev.at) });
+      }
+      return t("console.event.transferred", { time: fmtTime(ev.at) });
     case "contact.ended":
-      return `${ev.by === "visitor" ? "Visitor" : ev.by === "agent" ? "Agent" : "System"} ended the chat · ${fmtTime(ev.at)}`;
+      return t(`console.event.ended_by.${ev.by === "visitor" ? "visitor" : ev.by === "agent" ? "agent" : "system"}`, { time: fmtTime(ev.at) });
     case "contact.rated":
-      return `Visitor rated ${ev.rating}/5`;
+      return t("console.event.rated", { rating: ev.rating, best: 5 });
     default:
       return ev.type;
   }
 }
 
+/** A queue's name in the page's language (its labels), else its name. */
+function queueLabel(q) {
+  return (q.labels && q.labels[t.locale]) || q.name || q.id;
+}
+
 function queueName(id) {
   const q = state.queues.find((x) => x.id === id);
-  return q ? q.name || q.id : id;
+  return q ? queueLabel(q) : id;
 }
 
 function renderTranscriptEntry(e) {
@@ -1938,8 +1929,8 @@ function renderTranscriptEntry(e) {
     return h(
       "li",
       { class: `msg ${mine ? "mine" : "theirs"}`, "data-seq": e.seq },
-      h("div", { class: "text" }, e.body),
-      h("div", { class: "meta" }, `${e.sender_name || (mine ? "Agent" : "Visitor")} · ${fmtDate(e.at)}`),
+      h("div", { class: "text", dir: "auto" }, e.body),
+      h("div", { class: "meta" }, h("bdi", null, e.sender_name || t(mine ? "console.agent" : "console.visitor")), " · ", fmtDate(e.at)),
     );
   }
   const data = e.data || {};
@@ -1952,47 +1943,47 @@ function renderContext() {
   const history = state.mode === "history" ? state.historyDetail : null;
   const chat = activeChat();
   if (!history && !chat) {
-    box.replaceChildren(h("p", { class: "muted empty" }, "Visitor details appear here."));
+    box.replaceChildren(h("p", { class: "muted empty" }, t("console.visitor_details_appear_here")));
     return;
   }
   const detail = history || chat.detail;
   const s = history ? history.contact : chat.summary;
   const visitor = detail && detail.visitor;
   const rows = [];
-  const row = (label, value) => {
+  const row = (key, value) => {
     if (value === null || value === undefined || value === "") return;
-    rows.push(h("div", { class: "kv" }, h("dt", null, label), h("dd", null, value)));
+    rows.push(h("div", { class: "kv" }, h("dt", null, t(key)), h("dd", null, value)));
   };
-  row("Email", s.email ? h("span", { class: "break" }, s.email) : h("span", { class: "muted" }, "not given"));
-  row("Topic", s.topic || null);
-  row("Journey stage", stageBadge(s.stage));
-  row("Channel", s.channel);
-  row("Queue", queueName(s.queue_id));
-  if (s.answered_at && s.enqueued_at) row("Waited", fmtClock(s.answered_at - s.enqueued_at));
-  else if (s.enqueued_at) row("Started", fmtDate(s.enqueued_at));
+  row("console.ctx.email", s.email ? h("bdi", { class: "break" }, s.email) : h("span", { class: "muted" }, t("console.ctx.not_given")));
+  row("console.ctx.topic", s.topic ? h("bdi", null, s.topic) : null);
+  row("console.ctx.stage", stageBadge(s.stage));
+  row("console.ctx.channel", s.channel ? label("label.channel", s.channel) : null);
+  row("console.ctx.queue", queueName(s.queue_id));
+  if (s.answered_at && s.enqueued_at) row("console.ctx.waited", fmtClock(s.answered_at - s.enqueued_at));
+  else if (s.enqueued_at) row("console.ctx.started", fmtDate(s.enqueued_at));
 
   const page = [];
-  const pageRow = (label, value) => {
-    if (value) page.push(h("div", { class: "kv" }, h("dt", null, label), h("dd", null, value)));
+  const pageRow = (key, value) => {
+    if (value) page.push(h("div", { class: "kv" }, h("dt", null, t(key)), h("dd", null, value)));
   };
   // Where the visitor is now, when it is not where the chat started (visitor.page).
   if (s.current_page_url && s.current_page_url !== s.page_url) {
-    pageRow("Now on", h("div", { class: "now-on" }, h("div", { class: "page-title" }, s.current_page_title || "Untitled page"), linkOrText(s.current_page_url, prettyUrl(s.current_page_url))));
+    pageRow("console.ctx.now_on", h("div", { class: "now-on" }, h("div", { class: "page-title", dir: "auto" }, s.current_page_title || t("console.ctx.untitled")), linkOrText(s.current_page_url, prettyUrl(s.current_page_url))));
   }
-  pageRow(s.current_page_url && s.current_page_url !== s.page_url ? "Started on" : "Page", s.page_url ? h("div", null, h("div", { class: "page-title" }, s.page_title || "Untitled page"), linkOrText(s.page_url, prettyUrl(s.page_url))) : null);
-  pageRow("Referrer", s.referrer ? linkOrText(s.referrer, prettyUrl(s.referrer)) : null);
+  pageRow(s.current_page_url && s.current_page_url !== s.page_url ? "console.ctx.started_on" : "console.ctx.page", s.page_url ? h("div", null, h("div", { class: "page-title", dir: "auto" }, s.page_title || t("console.ctx.untitled")), linkOrText(s.page_url, prettyUrl(s.page_url))) : null);
+  pageRow("console.ctx.referrer", s.referrer ? linkOrText(s.referrer, prettyUrl(s.referrer)) : null);
   const utm = [
     ["source", s.utm_source],
     ["medium", s.utm_medium],
     ["campaign", s.utm_campaign],
   ].filter(([, v]) => v);
-  pageRow("Campaign", utm.length ? h("div", { class: "utm" }, ...utm.map(([k, v]) => h("span", { class: "chip" }, `${k}: ${v}`))) : null);
+  pageRow("console.ctx.campaign", utm.length ? h("div", { class: "utm" }, ...utm.map(([k, v]) => h("span", { class: "chip" }, t(`console.utm.${k}`, { value: v })))) : null);
   if (visitor) {
-    pageRow("First visit", visitor.created_at ? fmtDate(visitor.created_at) : null);
-    pageRow("Landed on", visitor.first_landing_url ? linkOrText(visitor.first_landing_url, prettyUrl(visitor.first_landing_url)) : null);
-    pageRow("First referrer", visitor.first_referrer ? linkOrText(visitor.first_referrer, prettyUrl(visitor.first_referrer)) : null);
+    pageRow("console.ctx.first_visit", visitor.created_at ? fmtDate(visitor.created_at) : null);
+    pageRow("console.ctx.landed_on", visitor.first_landing_url ? linkOrText(visitor.first_landing_url, prettyUrl(visitor.first_landing_url)) : null);
+    pageRow("console.ctx.first_referrer", visitor.first_referrer ? linkOrText(visitor.first_referrer, prettyUrl(visitor.first_referrer)) : null);
     const firstUtm = [visitor.first_utm_source, visitor.first_utm_medium, visitor.first_utm_campaign].filter(Boolean).join(" / ");
-    pageRow("First campaign", firstUtm || null);
+    pageRow("console.ctx.first_campaign", firstUtm ? h("bdi", null, firstUtm) : null);
   }
 
   const earlier = detail ? detail.earlier_contacts || [] : [];
@@ -2009,27 +2000,27 @@ function renderContext() {
             h(
               "div",
               { class: "earlier-meta muted" },
-              [c.topic || queueName(c.queue_id), c.agent_name ? `with ${c.agent_name}` : "", disp ? DISPOSITIONS[disp] || disp : ""].filter(Boolean).join(" · "),
+              [c.topic || queueName(c.queue_id), c.agent_name ? t("console.with_agent", { name: c.agent_name }) : "", disp ? DISPOSITION(disp) : ""].filter(Boolean).join(" · "),
             ),
-            h("div", { class: "earlier-csat" }, "CSAT ", stars(c.csat)),
+            h("div", { class: "earlier-csat" }, t("console.csat"), " ", stars(c.csat)),
           );
         }),
       )
-    : h("p", { class: "muted" }, detail ? "First contact with us." : "Loading…");
+    : h("p", { class: "muted" }, t(detail ? "console.first_contact" : "console.loading"));
 
   const sections = [
-    h("div", { class: "context-head" }, h("span", { class: "avatar large" }, initials(s.name)), h("div", null, h("h3", null, s.name || "Visitor"), h("span", { class: "muted small" }, `Visitor ${String(s.visitor_id || "").slice(0, 8)}`))),
-    h("section", { class: "context-section" }, h("h4", null, "Contact"), h("dl", null, ...rows)),
-    h("section", { class: "context-section" }, h("h4", null, "Where they came from"), page.length ? h("dl", null, ...page) : h("p", { class: "muted" }, "No page information.")),
-    h("section", { class: "context-section" }, h("h4", null, `Earlier contacts${earlier.length ? ` (${earlier.length})` : ""}`), earlierList),
+    h("div", { class: "context-head" }, h("span", { class: "avatar large" }, initials(s.name)), h("div", null, h("h3", null, h("bdi", null, s.name || t("console.visitor"))), h("span", { class: "muted small" }, t("console.visitor_id", { id: String(s.visitor_id || "").slice(0, 8) })))),
+    h("section", { class: "context-section" }, h("h4", null, t("console.ctx.contact")), h("dl", null, ...rows)),
+    h("section", { class: "context-section" }, h("h4", null, t("console.ctx.came_from")), page.length ? h("dl", null, ...page) : h("p", { class: "muted" }, t("console.ctx.no_page"))),
+    h("section", { class: "context-section" }, h("h4", null, earlier.length ? t("console.ctx.earlier_count", { count: earlier.length }) : t("console.ctx.earlier")), earlierList),
     journeySection(s),
   ];
   if (history) {
-    sections.splice(2, 0, h("section", { class: "context-section" }, h("h4", null, "Outcome"), h("dl", null,
-      h("div", { class: "kv" }, h("dt", null, "Disposition"), h("dd", null, DISPOSITIONS[history.disposition] || history.disposition || "—")),
-      h("div", { class: "kv" }, h("dt", null, "Ended by"), h("dd", null, history.ended_by || "—")),
-      h("div", { class: "kv" }, h("dt", null, "CSAT"), h("dd", null, stars(s.csat))),
-      history.csat_comment ? h("div", { class: "kv" }, h("dt", null, "Comment"), h("dd", null, history.csat_comment)) : null,
+    sections.splice(2, 0, h("section", { class: "context-section" }, h("h4", null, t("console.ctx.outcome")), h("dl", null,
+      h("div", { class: "kv" }, h("dt", null, t("console.disposition")), h("dd", null, history.disposition ? DISPOSITION(history.disposition) : "—")),
+      h("div", { class: "kv" }, h("dt", null, t("console.ctx.ended_by")), h("dd", null, history.ended_by ? label("label.party", history.ended_by) : "—")),
+      h("div", { class: "kv" }, h("dt", null, t("console.csat")), h("dd", null, stars(s.csat))),
+      history.csat_comment ? h("div", { class: "kv" }, h("dt", null, t("console.ctx.comment")), h("dd", { dir: "auto" }, history.csat_comment)) : null,
     )));
     if (state.historyCalls.length) sections.splice(3, 0, historyCallsSection(state.historyCalls));
   }
@@ -2044,10 +2035,10 @@ function journeySection(s) {
     box = h("div", { class: "journey-box" });
     state.journeyBoxes.set(s.id, box);
     if (window.JourneyPanel && s.visitor_id) {
-      window.JourneyPanel.render(box, s.visitor_id, state.token, { currentContactId: s.id });
+      window.JourneyPanel.render(box, s.visitor_id, state.token, { currentContactId: s.id, t });
     }
   }
-  return h("section", { class: "context-section" }, h("h4", null, "Journey"), box);
+  return h("section", { class: "context-section" }, h("h4", null, t("console.ctx.journey")), box);
 }
 
 function prettyUrl(url) {
@@ -2063,7 +2054,7 @@ function renderTitle() {
   const offers = state.offers.size;
   const unread = Array.from(state.chats.values()).reduce((n, c) => n + unreadOf(c), 0);
   const n = offers + unread;
-  document.title = `${n ? `(${n}) ` : ""}Agent console — Northwind Support`;
+  document.title = n ? t("console.title_count", { count: n, title: t("console.agent_console_northwind_support") }) : t("console.agent_console_northwind_support");
 }
 
 // One clock for every countdown on the page.
@@ -2084,8 +2075,9 @@ setInterval(() => {
   try {
     state.user = await api("GET", "/api/me");
     saveSession(SESSION_KEY, state);
+    if (followUserLocale(state.user, t)) return;
     startConsole();
   } catch (_e) {
-    if (state.token) signOut("Please sign in.");
+    if (state.token) signOut(t("staff.please_sign_in"));
   }
 })();

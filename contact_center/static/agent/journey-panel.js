@@ -21,33 +21,12 @@
   "use strict";
 
   const CSS_HREF = "/static/agent/journey-panel.css";
-  const STAGES = {
-    awareness: "Awareness",
-    consideration: "Consideration",
-    decision: "Decision",
-    purchase: "Purchase",
-    retention: "Retention",
-    unknown: "Unknown stage",
-  };
-  const KINDS = {
-    page_view: "Page",
-    contact: "Contact",
-    offline_message: "Message",
-    conversion: "Conversion",
-  };
-  const CHANNELS = { chat: "Chat", voice: "Voice call", video: "Video call", offline: "Offline message", web: "Web" };
-  const OUTCOMES = {
-    answered: "Answered",
-    abandoned: "Left the queue",
-    overflowed: "Overflowed",
-    offline: "Left a message",
-    resolved: "Resolved",
-    follow_up: "Follow-up needed",
-    no_answer: "No answer",
-    spam: "Spam",
-    other: "Other",
-  };
-  const STAGE_SOURCES = { declared: "declared by the page", rule: "matched by a URL rule", inferred: "inferred" };
+  // Texts come from the page's translator (options.t, else the staff pages' one from
+  // static/common/i18n.js); the keys are the "jp.*" and "label.*" ones of the staff
+  // catalogue.
+  let t = (key) => key;
+  const known = (key) => (t.has ? t.has(key) : false);
+  const labelOf = (prefix, code) => (known(`${prefix}.${code}`) ? t(`${prefix}.${code}`) : String(code || "").replace(/_/g, " "));
   const state = new WeakMap();
 
   function ensureStyles() {
@@ -73,6 +52,7 @@
       const parsed = new URL(url, location.href);
       if (parsed.protocol === "http:" || parsed.protocol === "https:") {
         const a = h("a", "jp-link", text || parsed.pathname + parsed.search);
+        a.dir = "auto";
         a.href = parsed.href;
         a.target = "_blank";
         a.rel = "noopener noreferrer";
@@ -97,41 +77,41 @@
   function when(seconds) {
     const date = new Date(seconds * 1000);
     const now = new Date();
-    const time = date.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
-    if (date.toDateString() === now.toDateString()) return time;
+    const time = t.time(seconds);
+    const day = { year: "numeric", month: "numeric", day: "numeric" };
+    if (t.date(date, day) === t.date(now, day)) return time;
     const days = Math.round((now - date) / 86400000);
-    if (days < 7) return `${date.toLocaleDateString([], { weekday: "short" })} ${time}`;
-    return `${date.toLocaleDateString([], { day: "numeric", month: "short" })} ${time}`;
+    if (days < 7) return t("jp.when", { day: t.date(date, { weekday: "short" }), time });
+    return t("jp.when", { day: t.date(date, { day: "numeric", month: "short" }), time });
   }
 
   function duration(seconds) {
     if (seconds === null || seconds === undefined) return "";
-    if (seconds < 90) return `${Math.round(seconds)} s`;
-    if (seconds < 5400) return `${Math.round(seconds / 60)} min`;
-    return `${(seconds / 3600).toFixed(1)} h`;
+    if (seconds < 90) return t("jp.duration.s", { n: Math.round(seconds) });
+    if (seconds < 5400) return t("jp.duration.min", { n: Math.round(seconds / 60) });
+    return t("jp.duration.h", { n: t.num(seconds / 3600, { maximumFractionDigits: 1, minimumFractionDigits: 1 }) });
   }
 
   function money(value, currency) {
     if (value === null || value === undefined) return "";
-    const amount = Number(value).toLocaleString(undefined, { maximumFractionDigits: 2 });
-    return currency ? `${amount} ${currency}` : amount;
+    const amount = t.num(Number(value), { maximumFractionDigits: 2 });
+    return currency ? t("jp.money", { amount, currency }) : amount;
   }
 
   function stagePill(stage, source) {
-    const pill = h("span", `jp-stage jp-stage-${STAGES[stage] ? stage : "unknown"}`, STAGES[stage] || stage);
-    if (source) pill.title = `Stage ${STAGE_SOURCES[source] || source}`;
+    const code = known(`label.stage.${stage}`) ? stage : "unknown";
+    const pill = h("span", `jp-stage jp-stage-${code}`, labelOf("label.stage", stage));
+    if (source) pill.title = labelOf("jp.stage_source", source);
     return pill;
   }
 
   function sourceLine(visitor) {
-    if (!visitor) return h("p", "jp-muted", "First visit not recorded.");
-    const parts = [];
+    if (!visitor) return h("p", "jp-muted", t("jp.no_first_visit"));
     const utm = [visitor.first_utm_medium, visitor.first_utm_campaign].filter(Boolean).join(" · ");
-    parts.push(h("strong", null, visitor.first_source || "direct"));
-    if (utm) parts.push(` (${utm})`);
-    parts.push(`, ${when(visitor.first_seen_at)}`);
-    const line = h("p", "jp-source", "First came from ", parts);
-    if (visitor.first_landing_url) line.append(h("br"), "Landed on ", safeLink(visitor.first_landing_url));
+    const source = h("strong", null, h("bdi", null, visitor.first_source || t("jp.direct")));
+    const parts = t(utm ? "jp.first_came_from_utm" : "jp.first_came_from", { when: when(visitor.first_seen_at) }).split(/\{(source|utm)\}/);
+    const line = h("p", "jp-source", ...parts.map((part) => (part === "source" ? source : part === "utm" ? h("bdi", null, utm) : part)));
+    if (visitor.first_landing_url) line.append(h("br"), t("jp.landed_on"), " ", safeLink(visitor.first_landing_url));
     return line;
   }
 
@@ -143,7 +123,7 @@
     if (!seen.length) return null;
     const path = h("div", "jp-path");
     seen.slice(-6).forEach((stage, i) => {
-      if (i) path.append(h("span", "jp-arrow", "→"));
+      if (i) path.append(h("span", "jp-arrow flip-rtl", "→"));
       path.append(stagePill(stage));
     });
     return path;
@@ -172,25 +152,25 @@
     );
     if (entry.pages.length > 1) {
       const others = entry.pages.slice(0, -1).map((page) => page.title || pathOf(page.url));
-      body.append(h("div", "jp-muted", `and ${entry.pages.length - 1} more: ${others.slice(-3).join(" · ")}`));
+      body.append(h("div", "jp-muted", t("jp.more_pages", { count: entry.pages.length - 1, pages: others.slice(-3).join(" · ") })));
     }
     return body;
   }
 
   function contactEntry(item, currentContactId) {
     const channel = item.kind === "offline_message" ? "offline" : item.channel;
-    const outcome = OUTCOMES[item.outcome] || item.outcome || (item.status === "active" ? "In progress" : item.status === "queued" ? "Waiting" : "");
+    const outcome = item.outcome ? labelOf("jp.outcome", item.outcome) : item.status === "active" ? t("jp.in_progress") : item.status === "queued" ? t("jp.waiting") : "";
     const facts = [];
-    if (item.wait_s !== null && item.wait_s !== undefined) facts.push(`waited ${duration(item.wait_s)}`);
-    if (item.handle_s) facts.push(`talked ${duration(item.handle_s)}`);
-    if (item.agent_name) facts.push(`with ${item.agent_name}`);
+    if (item.wait_s !== null && item.wait_s !== undefined) facts.push(t("jp.waited", { duration: duration(item.wait_s) }));
+    if (item.handle_s) facts.push(t("jp.talked", { duration: duration(item.handle_s) }));
+    if (item.agent_name) facts.push(t("jp.with", { name: item.agent_name }));
     const body = h(
       "div",
       "jp-body",
       h(
         "div",
         "jp-line",
-        h("strong", null, CHANNELS[channel] || channel),
+        h("strong", null, labelOf("jp.channel", channel)),
         outcome ? h("span", `jp-outcome jp-outcome-${item.outcome === "abandoned" ? "bad" : "ok"}`, outcome) : null,
         stagePill(item.stage, item.stage_source),
       ),
@@ -198,34 +178,35 @@
     if (facts.length) body.append(h("div", "jp-muted", facts.join(" · ")));
     if (item.csat !== null && item.csat !== undefined) {
       const stars = h("div", `jp-csat jp-csat-${item.csat >= 4 ? "good" : item.csat <= 2 ? "bad" : "mid"}`, `${"★".repeat(item.csat)}${"☆".repeat(5 - item.csat)}`);
-      stars.title = `Rated ${item.csat} of 5`;
+      stars.title = t("jp.rated", { rating: item.csat, best: 5 });
       body.append(stars);
     }
-    if (item.contact_id && item.contact_id === currentContactId) body.append(h("div", "jp-current", "This conversation"));
+    if (item.contact_id && item.contact_id === currentContactId) body.append(h("div", "jp-current", t("jp.this_conversation")));
     return body;
   }
 
   function conversionEntry(item) {
-    const name = (item.outcome || "conversion").replace(/_/g, " ");
+    // A conversion's name is the site's own event name (e.g. purchase_completed).
+    const name = (item.outcome || t("jp.kind.conversion")).replace(/_/g, " ");
     return h(
       "div",
       "jp-body",
-      h("div", "jp-line", h("strong", null, name.charAt(0).toUpperCase() + name.slice(1)), item.value !== null && item.value !== undefined ? h("span", "jp-value", money(item.value, item.currency)) : null),
+      h("div", "jp-line", h("strong", null, h("bdi", null, name.charAt(0).toUpperCase() + name.slice(1))), item.value !== null && item.value !== undefined ? h("span", "jp-value", money(item.value, item.currency)) : null),
     );
   }
 
   function draw(container, journey, options) {
     container.replaceChildren();
     const root = h("section", "jp-panel");
-    root.setAttribute("aria-label", "Visitor journey");
-    const summary = [`${journey.page_views} page${journey.page_views === 1 ? "" : "s"}`, `${journey.contacts} contact${journey.contacts === 1 ? "" : "s"}`];
-    if (journey.conversions) summary.push(`${journey.conversions} conversion${journey.conversions === 1 ? "" : "s"} (${money(journey.conversion_value)})`);
-    root.append(h("div", "jp-head", h("h3", "jp-title", "Journey"), h("span", "jp-muted", summary.join(" · "))));
+    root.setAttribute("aria-label", t("jp.aria"));
+    const summary = [t("jp.pages", { count: journey.page_views }), t("jp.contacts", { count: journey.contacts })];
+    if (journey.conversions) summary.push(t("jp.conversions", { count: journey.conversions, value: money(journey.conversion_value) }));
+    root.append(h("div", "jp-head", h("h3", "jp-title", t("jp.title")), h("span", "jp-muted", summary.join(" · "))));
     root.append(sourceLine(journey.visitor));
     const path = stagePath(journey.items);
     if (path) root.append(path);
     if (!journey.items.length) {
-      root.append(h("p", "jp-muted", "No pages or earlier contacts recorded for this visitor."));
+      root.append(h("p", "jp-muted", t("jp.empty")));
       container.append(root);
       return;
     }
@@ -235,14 +216,14 @@
       const kind = entry.kind;
       const li = h("li", `jp-item jp-${kind}${entry.contact_id && entry.contact_id === options.currentContactId ? " jp-is-current" : ""}`);
       li.append(h("div", "jp-when", when(entry.at)), h("span", "jp-dot"));
-      li.append(h("div", "jp-kind", KINDS[kind] || kind));
+      li.append(h("div", "jp-kind", labelOf("jp.kind", kind)));
       if (kind === "page_view") li.append(pageEntry(entry));
       else if (kind === "conversion") li.append(conversionEntry(entry));
       else li.append(contactEntry(entry, options.currentContactId));
       list.append(li);
     }
     root.append(list);
-    if (journey.truncated) root.append(h("p", "jp-muted", "Older touchpoints are not shown."));
+    if (journey.truncated) root.append(h("p", "jp-muted", t("jp.truncated")));
     container.append(root);
   }
 
@@ -250,14 +231,17 @@
     if (!container || !visitorId) return null;
     ensureStyles();
     const opts = { limit: 100, ...(options || {}) };
+    // The page's translator: given, or the staff pages' (static/common/i18n.js).
+    if (!opts.t && window.StaffI18nReady) opts.t = await window.StaffI18nReady;
+    if (opts.t) t = opts.t;
     state.set(container, { visitorId, token, options: opts });
-    if (!container.firstChild) container.append(h("p", "jp-muted jp-loading", "Loading the journey…"));
+    if (!container.firstChild) container.append(h("p", "jp-muted jp-loading", t("jp.loading")));
     try {
       const response = await fetch(`/api/visitors/${encodeURIComponent(visitorId)}/journey?limit=${encodeURIComponent(opts.limit)}`, {
-        headers: { Authorization: `Bearer ${token}` },
+        headers: { Authorization: `Bearer ${token}`, "Accept-Language": t.locale || "en" },
       });
       if (!response.ok) {
-        throw new Error(response.status === 404 ? "This visitor's journey is not available to you." : `Could not load the journey (HTTP ${response.status}).`);
+        throw new Error(response.status === 404 ? t("jp.not_available") : t("jp.failed_status", { status: String(response.status) }));
       }
       const journey = await response.json();
       const current = state.get(container);
@@ -267,7 +251,7 @@
     } catch (error) {
       const current = state.get(container);
       if (current && current.visitorId === visitorId) {
-        container.replaceChildren(h("p", "jp-error", error.message || "Could not load the journey."));
+        container.replaceChildren(h("p", "jp-error", error.message || t("jp.failed")));
       }
       return null;
     }

@@ -13,6 +13,8 @@
  * people's sites and stays self-contained.
  */
 
+import { translator } from "/static/common/i18n.js";
+
 export const LOGIN_PATH = "/api/auth/login";
 
 // ------------------------------------------------------------------ DOM
@@ -54,7 +56,7 @@ export function h(tag, props, ...children) {
 export const SUPERVISOR_SIGN_IN = {
   storageKey: "cc.supervisor",
   allowedRoles: ["supervisor", "admin"],
-  deniedMessage: "This page is for supervisors and administrators.",
+  deniedKey: "staff.login.denied",
 };
 
 /** The token and user a page keeps in sessionStorage under `${key}.token` and `${key}.user`. */
@@ -91,7 +93,8 @@ function httpError(status, message) {
  */
 export function createApi({ token, onExpired }) {
   return async function api(method, path, body) {
-    const headers = {};
+    // The server writes error messages in the page's language.
+    const headers = { "Accept-Language": translator().locale };
     const bearer = token();
     if (bearer) headers.Authorization = `Bearer ${bearer}`;
     if (body) headers["content-type"] = "application/json";
@@ -108,7 +111,7 @@ export function createApi({ token, onExpired }) {
 
 /** GET a file with the bearer token and hand it to the browser as a download. */
 export async function downloadFile(path, filename, token) {
-  const response = await fetch(path, { headers: { Authorization: `Bearer ${token}` } });
+  const response = await fetch(path, { headers: { Authorization: `Bearer ${token}`, "Accept-Language": translator().locale } });
   if (!response.ok) throw httpError(response.status, `HTTP ${response.status}`);
   const url = URL.createObjectURL(await response.blob());
   const link = h("a", { href: url, download: filename });
@@ -133,7 +136,8 @@ export function showLogin(message) {
  * given) with `deniedMessage`, save the session under `storageKey` (see saveSession) and
  * call `onSignedIn({token, user, ...})`.
  */
-export function signIn(form, { storageKey, allowedRoles = null, deniedMessage = "", onSignedIn }) {
+export function signIn(form, { storageKey, allowedRoles = null, deniedKey = "", onSignedIn }) {
+  const t = translator();
   const login = createApi({ token: () => "", onExpired: () => {} });
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
@@ -142,21 +146,21 @@ export function signIn(form, { storageKey, allowedRoles = null, deniedMessage = 
     const error = $("login-error");
     error.textContent = "";
     if (!username || !password) {
-      error.textContent = "Enter your username and password.";
+      error.textContent = t("staff.login.missing");
       return;
     }
     $("login-submit").disabled = true;
     try {
       const data = await login("POST", LOGIN_PATH, { username, password });
       if (allowedRoles && !allowedRoles.includes(data.user.role)) {
-        error.textContent = deniedMessage;
+        error.textContent = deniedKey ? t(deniedKey) : "";
         return;
       }
       saveSession(storageKey, data);
       $("login-password").value = "";
       onSignedIn(data);
     } catch (err) {
-      error.textContent = err.status === 401 ? "Wrong username or password." : "Could not sign in. Try again.";
+      error.textContent = t(err.status === 401 ? "staff.login.wrong" : "staff.login.failed");
     } finally {
       $("login-submit").disabled = false;
     }
@@ -165,9 +169,9 @@ export function signIn(form, { storageKey, allowedRoles = null, deniedMessage = 
 
 // ------------------------------------------------------------------ formatting
 
-/** A whole number with the locale's separators; "–" for none. */
+/** A whole number with the locale's separators and digits; "–" for none. */
 export function fmtCount(v) {
-  return v === null || v === undefined ? "–" : Math.round(v).toLocaleString();
+  return v === null || v === undefined ? "–" : translator().num(Math.round(v));
 }
 
 /** Seconds as a clock: "4:05", or "1:04:05" from an hour on; "–" for none. */
@@ -177,5 +181,5 @@ export function fmtClock(v) {
   const hours = Math.floor(s / 3600);
   const minutes = Math.floor((s % 3600) / 60);
   const seconds = String(s % 60).padStart(2, "0");
-  return hours ? `${hours}:${String(minutes).padStart(2, "0")}:${seconds}` : `${minutes}:${seconds}`;
+  return translator().digits(hours ? `${hours}:${String(minutes).padStart(2, "0")}:${seconds}` : `${minutes}:${seconds}`);
 }

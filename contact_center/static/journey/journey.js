@@ -10,25 +10,21 @@
  */
 
 import { $, SUPERVISOR_SIGN_IN, clearSession, createApi, downloadFile, fmtCount, h, loadSession, showLogin, signIn } from "/static/common/staff.js";
+import { followUserLocale, loadI18n, localePicker } from "/static/common/i18n.js";
+
+// The page's language first: the metric names below come from its catalogue.
+const t = await loadI18n();
 
 const SESSION_KEY = SUPERVISOR_SIGN_IN.storageKey; // shared with the supervisor page
 const SVG = "http://www.w3.org/2000/svg";
 const STAGES = ["awareness", "consideration", "decision", "purchase", "retention"];
-const STAGE_LABELS = {
-  awareness: "Awareness",
-  consideration: "Consideration",
-  decision: "Decision",
-  purchase: "Purchase",
-  retention: "Retention",
-  unknown: "Unknown",
-};
-const CHANNEL_LABELS = { web: "Web pages", chat: "Chat", voice: "Voice", video: "Video", offline: "Offline message", "*": "All channels" };
+const label = (prefix, code) => (t.has(`${prefix}.${code}`) ? t(`${prefix}.${code}`) : String(code || "").replace(/_/g, " "));
 const METRICS = {
-  volume: { label: "Volume", worse: "none", format: (v) => fmtCount(v) },
-  avg_wait_s: { label: "Average wait", worse: "high", format: (v) => fmtDuration(v) },
-  abandonment_rate: { label: "Abandonment", worse: "high", format: (v) => fmtPct(v) },
-  csat: { label: "CSAT (4-5 of 5)", worse: "low", format: (v) => fmtPct(v) },
-  conversion_rate: { label: "Conversion after contact", worse: "low", format: (v) => fmtPct(v) },
+  volume: { label: t("journey.volume"), worse: "none", format: (v) => fmtCount(v) },
+  avg_wait_s: { label: t("journey.average_wait"), worse: "high", format: (v) => fmtDuration(v) },
+  abandonment_rate: { label: t("journey.abandonment"), worse: "high", format: (v) => fmtPct(v) },
+  csat: { label: t("journey.csat_4_5_5"), worse: "low", format: (v) => fmtPct(v) },
+  conversion_rate: { label: t("journey.conversion_after_contact"), worse: "low", format: (v) => fmtPct(v) },
 };
 const CSV_PATHS = {
   funnel: "/api/journey/funnel.csv",
@@ -62,31 +58,33 @@ function s(tag, attrs, ...children) {
 function fmtPct(v, digits = 0) {
   if (v === null || v === undefined) return "–";
   const pct = v * 100;
-  return `${pct.toFixed(pct > 0 && pct < 10 && digits === 0 ? 1 : digits)}%`;
+  const places = pct > 0 && pct < 10 && digits === 0 ? 1 : digits;
+  return t("journey.pct", { n: t.num(pct, { minimumFractionDigits: places, maximumFractionDigits: places }) });
 }
 
 function fmtNum(v, digits = 1) {
-  return v === null || v === undefined ? "–" : Number(v).toLocaleString(undefined, { maximumFractionDigits: digits });
+  return v === null || v === undefined ? "–" : t.num(Number(v), { maximumFractionDigits: digits });
 }
 
 function fmtMoney(v) {
-  return v === null || v === undefined ? "–" : Number(v).toLocaleString(undefined, { maximumFractionDigits: 0 });
+  return v === null || v === undefined ? "–" : t.num(Number(v), { maximumFractionDigits: 0 });
 }
 
 function fmtDuration(seconds) {
   if (seconds === null || seconds === undefined) return "–";
-  if (seconds < 90) return `${Math.round(seconds)} s`;
-  if (seconds < 90 * 60) return `${Math.round(seconds / 60)} min`;
-  if (seconds < 36 * 3600) return `${(seconds / 3600).toFixed(1)} h`;
-  return `${(seconds / 86400).toFixed(1)} d`;
+  const one = { minimumFractionDigits: 1, maximumFractionDigits: 1 };
+  if (seconds < 90) return t("jp.duration.s", { n: Math.round(seconds) });
+  if (seconds < 90 * 60) return t("jp.duration.min", { n: Math.round(seconds / 60) });
+  if (seconds < 36 * 3600) return t("jp.duration.h", { n: t.num(seconds / 3600, one) });
+  return t("journey.duration.d", { n: t.num(seconds / 86400, one) });
 }
 
 function stageLabel(stage) {
-  return STAGE_LABELS[stage] || stage;
+  return label("label.stage", stage);
 }
 
 function channelLabel(channel) {
-  return CHANNEL_LABELS[channel] || channel;
+  return channel === "*" ? t("journey.all_channels") : label("label.channel", channel);
 }
 
 function isoDay(date) {
@@ -111,7 +109,7 @@ function showError(text) {
 
 const api = createApi({
   token: () => state.token,
-  onExpired: () => signOut("Your session ended. Sign in again."),
+  onExpired: () => signOut(t("staff.session_expired")),
 });
 
 // ------------------------------------------------------------------ sign in
@@ -120,7 +118,7 @@ function signOut(message) {
   state.token = "";
   state.user = null;
   clearSession(SESSION_KEY);
-  showLogin(message || "For supervisors and administrators.");
+  showLogin(message || t("staff.supervisors_administrators"));
 }
 
 // ------------------------------------------------------------------ filters
@@ -192,9 +190,9 @@ async function loadFilterChoices() {
     $("f-source"),
     sources.sources.map((row) => [row.source, `${row.source} (${fmtCount(row.visitors)})`]),
     state.pendingSource ?? $("f-source").value,
-    "All sources",
+    t("journey.all_sources"),
   );
-  fillSelect($("f-queue"), queues.map((q) => [q.id, q.name || q.id]), state.pendingQueue ?? $("f-queue").value, "All queues");
+  fillSelect($("f-queue"), queues.map((q) => [q.id, (q.labels && q.labels[t.locale]) || q.name || q.id]), state.pendingQueue ?? $("f-queue").value, t("journey.all_queues"));
   state.pendingSource = null;
   state.pendingQueue = null;
 }
@@ -205,7 +203,7 @@ async function load() {
   if (!$("f-from").value || !$("f-to").value) return;
   const ticket = ++state.loading;
   syncUrl();
-  setStatus("Loading…");
+  setStatus(t("console.loading"));
   showError("");
   const query = filterQuery();
   try {
@@ -218,10 +216,10 @@ async function load() {
     if (ticket !== state.loading) return;
     state.data = { funnel, grid, attribution, origins };
     render();
-    setStatus(`Updated ${new Date().toLocaleTimeString()}`);
+    setStatus(t("journey.updated", { time: t.date(new Date(), { hour: "2-digit", minute: "2-digit", second: "2-digit" }) }));
   } catch (error) {
     if (ticket !== state.loading || error.status === 401) return;
-    showError(`Could not load the journey: ${error.message}`);
+    showError(t("journey.load_failed", { why: error.message }));
     setStatus("");
   }
 }
@@ -248,13 +246,13 @@ function renderKpis(funnel, grid, attribution) {
   const kpi = (label, value, note, cls) =>
     h("div", { class: `kpi${cls ? ` ${cls}` : ""}` }, h("div", { class: "label" }, label), h("div", { class: "value" }, value), h("div", { class: "note" }, note));
   box.append(
-    kpi("Visitors on the journey", fmtCount(first.reached), "with a touchpoint in a known stage"),
-    kpi("Reached purchase", fmtPct(purchase.reached / (first.reached || 1), 1), `${fmtCount(purchase.reached)} visitors`),
-    kpi("Conversions", fmtCount(attribution.conversions), `worth ${fmtMoney(attribution.value)}`),
-    kpi("Contacts", fmtCount(contacts), `chats, calls and offline messages from ${fmtCount(contactedVisitors(grid))} visitors`),
+    kpi(t("journey.kpi.visitors"), fmtCount(first.reached), t("journey.kpi.visitors_note")),
+    kpi(t("journey.kpi.reached_purchase"), fmtPct(purchase.reached / (first.reached || 1), 1), t("journey.kpi.n_visitors", { n: fmtCount(purchase.reached) })),
+    kpi(t("journey.kpi.conversions"), fmtCount(attribution.conversions), t("journey.kpi.worth", { value: fmtMoney(attribution.value) })),
+    kpi(t("journey.kpi.contacts"), fmtCount(contacts), t("journey.kpi.contacts_note", { n: fmtCount(contactedVisitors(grid)) })),
     worst
-      ? kpi("Worst bottleneck", `${stageLabel(worst.stage)} × ${channelLabel(worst.channel)}`, worst.reasons[0], "alert")
-      : kpi("Bottlenecks", "None", "no cell breaks a rule"),
+      ? kpi(t("journey.kpi.worst"), `${stageLabel(worst.stage)} × ${channelLabel(worst.channel)}`, worst.reasons[0], "alert")
+      : kpi(t("journey.bottlenecks"), t("journey.kpi.none"), t("journey.kpi.none_note")),
   );
 }
 
@@ -275,7 +273,7 @@ function renderFunnel(funnel) {
   const rowH = 30;
   const gapH = 34;
   const height = steps.length * rowH + (steps.length - 1) * gapH + 10;
-  const svg = s("svg", { viewBox: `0 0 ${width} ${height}`, width, role: "img", "aria-label": "Stage funnel" });
+  const svg = s("svg", { viewBox: `0 0 ${width} ${height}`, width, role: "img", "aria-label": t("journey.stage_funnel") });
   steps.forEach((step, i) => {
     const y = i * (rowH + gapH);
     const w = Math.max(2, (step.reached / max) * barMax);
@@ -284,26 +282,26 @@ function renderFunnel(funnel) {
       s("text", { x: 0, y: y + 19, class: "label", text: stageLabel(step.stage) }),
       s("rect", { x: labelW, y, width: w, height: rowH, rx: 4, class: "bar-soft" }),
       s("rect", { x: labelW, y, width: Math.min(inStage, w), height: rowH, rx: 4, class: "bar" }),
-      s("text", { x: labelW + w + 8, y: y + 13, class: "label", text: `${fmtCount(step.reached)} reached` }),
+      s("text", { x: labelW + w + 8, y: y + 13, class: "label", text: t("journey.funnel.reached", { n: fmtCount(step.reached) }) }),
       s("text", {
         x: labelW + w + 8,
         y: y + 27,
         class: "muted-text",
-        text: `${fmtCount(step.visitors)} in stage · contact rate ${fmtPct(step.contact_rate, 1)}`,
+        text: t("journey.funnel.in_stage", { n: fmtCount(step.visitors), rate: fmtPct(step.contact_rate, 1) }),
       }),
     );
     if (i < steps.length - 1) {
       const mid = y + rowH + gapH / 2 + 4;
       const parts = [
-        `↓ ${fmtPct(step.step_conversion, 1)} went on`,
-        `${fmtCount(step.dropped)} dropped off`,
-        step.median_time_to_next_s !== null ? `median ${fmtDuration(step.median_time_to_next_s)} to ${stageLabel(steps[i + 1].stage).toLowerCase()}` : null,
+        t("journey.funnel.went_on", { pct: fmtPct(step.step_conversion, 1) }),
+        t("journey.funnel.dropped", { n: fmtCount(step.dropped) }),
+        step.median_time_to_next_s !== null ? t("journey.funnel.median_to", { time: fmtDuration(step.median_time_to_next_s), stage: stageLabel(steps[i + 1].stage).toLowerCase() }) : null,
       ].filter(Boolean);
       svg.append(s("text", { x: labelW + 6, y: mid, class: "muted-text", text: parts.join(" · ") }));
       const tip = [
         `${stageLabel(step.stage)} → ${stageLabel(steps[i + 1].stage)}`,
-        `Step conversion ${fmtPct(step.step_conversion, 1)} (drop-off ${fmtPct(step.drop_off, 1)})`,
-        `Time to convert: median ${fmtDuration(step.median_time_to_next_s)}, mean ${fmtDuration(step.avg_time_to_next_s)} (${fmtCount(step.timed)} visitors timed)`,
+        t("journey.funnel.step_conversion", { pct: fmtPct(step.step_conversion, 1), drop: fmtPct(step.drop_off, 1) }),
+        t("journey.funnel.time_to_convert", { median: fmtDuration(step.median_time_to_next_s), mean: fmtDuration(step.avg_time_to_next_s), n: fmtCount(step.timed) }),
       ].join("\n");
       const hit = s("rect", { x: labelW, y: y + rowH, width: barMax, height: gapH, fill: "transparent" });
       tooltip(hit, tip);
@@ -314,9 +312,9 @@ function renderFunnel(funnel) {
       hitBar,
       [
         stageLabel(step.stage),
-        `Reached (this stage or later): ${fmtCount(step.reached)}`,
-        `With a touchpoint in this stage: ${fmtCount(step.visitors)}`,
-        `Reached for help here: ${fmtCount(step.contacted)} (${fmtPct(step.contact_rate, 1)})`,
+        t("journey.funnel.tip_reached", { n: fmtCount(step.reached) }),
+        t("journey.funnel.tip_touch", { n: fmtCount(step.visitors) }),
+        t("journey.funnel.tip_help", { n: fmtCount(step.contacted), pct: fmtPct(step.contact_rate, 1) }),
       ].join("\n"),
     );
     svg.append(hitBar);
@@ -330,9 +328,16 @@ function renderBottlenecks(grid) {
   const list = $("bottlenecks");
   clear(list);
   const rules = grid.rules;
-  $("bottleneck-rules").textContent = `≥ ${rules.min_volume} contacts; abandonment > ${fmtPct(rules.max_abandonment)}, wait > ${fmtDuration(rules.max_avg_wait_s)}, CSAT < ${fmtPct(rules.min_csat)}, conversion < ${fmtPct(1 - rules.conversion_margin)} of the stage's (and ${fmtPct(rules.min_conversion_gap)} below it)`;
+  $("bottleneck-rules").textContent = t("journey.rules_summary", {
+    volume: rules.min_volume,
+    abandonment: fmtPct(rules.max_abandonment),
+    wait: fmtDuration(rules.max_avg_wait_s),
+    csat: fmtPct(rules.min_csat),
+    conversion: fmtPct(1 - rules.conversion_margin),
+    gap: fmtPct(rules.min_conversion_gap),
+  });
   if (!grid.bottlenecks.length) {
-    list.append(h("li", { class: "none" }, h("span", { class: "title" }, "No bottleneck"), h("div", { class: "small muted" }, "No cell with enough contacts breaks a rule in this period.")));
+    list.append(h("li", { class: "none" }, h("span", { class: "title" }, t("journey.no_bottleneck")), h("div", { class: "small muted" }, t("journey.no_bottleneck_note"))));
     return;
   }
   for (const b of grid.bottlenecks.slice(0, 8)) {
@@ -340,7 +345,7 @@ function renderBottlenecks(grid) {
       h(
         "li",
         null,
-        h("div", { class: "title" }, `${stageLabel(b.stage)} × ${channelLabel(b.channel)}`, h("span", { class: "muted small" }, ` · ${fmtCount(b.volume)} contacts · score ${fmtNum(b.score)}`)),
+        h("div", { class: "title" }, `${stageLabel(b.stage)} × ${channelLabel(b.channel)}`, h("span", { class: "muted small" }, ` · ${t("journey.bottleneck_meta", { n: fmtCount(b.volume), score: fmtNum(b.score) })}`)),
         h("ul", { class: "small" }, b.reasons.map((reason) => h("li", null, reason))),
       ),
     );
@@ -392,7 +397,7 @@ function renderMap(grid) {
   const rows = [...channels, "*"];
   const width = labelW + stages.length * cellW;
   const height = headH + rows.length * cellH + 6;
-  const svg = s("svg", { viewBox: `0 0 ${width} ${height}`, width, role: "img", "aria-label": `Journey map coloured by ${METRICS[metric].label}` });
+  const svg = s("svg", { viewBox: `0 0 ${width} ${height}`, width, role: "img", "aria-label": t("journey.map_aria", { metric: METRICS[metric].label }) });
   stages.forEach((stage, c) => {
     svg.append(s("text", { x: labelW + c * cellW + cellW / 2, y: 18, "text-anchor": "middle", class: "label", text: stageLabel(stage) }));
   });
@@ -425,7 +430,7 @@ function renderMap(grid) {
             y: y + 43,
             "text-anchor": "middle",
             class: "cell-note",
-            text: metric === "volume" ? `wait ${fmtDuration(cell.avg_wait_s)} · CSAT ${fmtPct(cell.csat)}` : `${fmtCount(cell.volume)} contacts`,
+            text: metric === "volume" ? t("journey.cell_note", { wait: fmtDuration(cell.avg_wait_s), csat: fmtPct(cell.csat) }) : t("journey.n_contacts", { n: fmtCount(cell.volume) }),
           }),
         );
         if (flag) {
@@ -443,20 +448,20 @@ function renderMap(grid) {
   const info = METRICS[metric];
   $("map-legend").textContent =
     metric === "volume"
-      ? "Darker = more contacts. A red outline marks a bottleneck; hover a cell for every figure."
-      : `Coloured by ${info.label.toLowerCase()}: pale is the best cell shown, red the worst. A red outline marks a bottleneck.`;
+      ? t("journey.legend_volume")
+      : t("journey.legend_metric", { metric: info.label.toLowerCase() });
 }
 
 function cellTip(stage, channel, cell, flag) {
   const lines = [
     `${stageLabel(stage)} × ${channelLabel(channel)}`,
-    `Contacts: ${fmtCount(cell.volume)} (${fmtCount(cell.visitors)} visitors, ${fmtCount(cell.queued)} queued)`,
-    `Average wait: ${fmtDuration(cell.avg_wait_s)}`,
-    `Abandonment: ${fmtPct(cell.abandonment_rate, 1)} (${fmtCount(cell.abandoned)} left the queue)`,
-    `CSAT: ${fmtPct(cell.csat)} of ${fmtCount(cell.rated)} ratings`,
-    `Conversion after contact: ${fmtPct(cell.conversion_rate, 1)} (${fmtCount(cell.converted)})`,
+    t("journey.tip.contacts", { n: fmtCount(cell.volume), visitors: fmtCount(cell.visitors), queued: fmtCount(cell.queued) }),
+    t("journey.tip.wait", { wait: fmtDuration(cell.avg_wait_s) }),
+    t("journey.tip.abandonment", { pct: fmtPct(cell.abandonment_rate, 1), n: fmtCount(cell.abandoned) }),
+    t("journey.tip.csat", { pct: fmtPct(cell.csat), n: fmtCount(cell.rated) }),
+    t("journey.tip.conversion", { pct: fmtPct(cell.conversion_rate, 1), n: fmtCount(cell.converted) }),
   ];
-  if (flag) lines.push("", "Bottleneck:", ...flag.reasons.map((reason) => `• ${reason}`));
+  if (flag) lines.push("", t("journey.tip.bottleneck"), ...flag.reasons.map((reason) => `• ${reason}`));
   return lines.join("\n");
 }
 
@@ -473,15 +478,18 @@ function renderAttribution(attribution) {
   const model = state.model;
   const key = { first: "first_touch", last: "last_touch", linear: "linear" }[model];
   $("attribution-summary").textContent =
-    `${fmtCount(attribution.conversions)} conversions worth ${fmtMoney(attribution.value)} in the period; ` +
-    `touchpoints up to ${fmtCount(attribution.lookback_s / 86400)} days before each get credit` +
-    (attribution.unattributed ? ` (${fmtCount(attribution.unattributed)} had none).` : ".");
+    t(attribution.unattributed ? "journey.attribution_summary_none" : "journey.attribution_summary", {
+      n: fmtCount(attribution.conversions),
+      value: fmtMoney(attribution.value),
+      days: fmtCount(attribution.lookback_s / 86400),
+      none: fmtCount(attribution.unattributed),
+    });
   const table = $("attribution");
   clear(table);
   const rows = [...attribution.rows].filter((row) => row[key] > 0).sort((a, b) => b[key] - a[key]);
   const total = attribution.conversions || 1;
   table.append(
-    h("thead", null, h("tr", null, h("th", null, "Channel"), h("th", null, "Stage"), h("th", { class: "num" }, "Conversions"), h("th", { class: "num" }, "Value"), h("th", null, "Share"))),
+    h("thead", null, h("tr", null, h("th", null, t("journey.col.channel")), h("th", null, t("journey.stage")), h("th", { class: "num" }, t("journey.kpi.conversions")), h("th", { class: "num" }, t("journey.col.value")), h("th", null, t("journey.col.share")))),
   );
   const body = h("tbody");
   for (const row of rows) {
@@ -497,12 +505,12 @@ function renderAttribution(attribution) {
       ),
     );
   }
-  if (!rows.length) body.append(h("tr", null, h("td", { colspan: "5", class: "muted" }, "No conversions in this period.")));
+  if (!rows.length) body.append(h("tr", null, h("td", { colspan: "5", class: "muted" }, t("journey.no_conversions"))));
   table.append(body);
 
   const sources = $("sources");
   clear(sources);
-  sources.append(h("thead", null, h("tr", null, h("th", null, "Source"), h("th", { class: "num" }, "Conversions"), h("th", { class: "num" }, "Value"))));
+  sources.append(h("thead", null, h("tr", null, h("th", null, t("journey.source")), h("th", { class: "num" }, t("journey.kpi.conversions")), h("th", { class: "num" }, t("journey.col.value")))));
   const sbody = h("tbody");
   for (const row of attribution.sources) {
     sbody.append(h("tr", null, h("td", null, row.source), h("td", { class: "num" }, fmtCount(row.conversions)), h("td", { class: "num" }, fmtMoney(row.value))));
@@ -521,7 +529,7 @@ function renderOrigins(origins) {
     (stage) => STAGES.includes(stage) || origins.rows.some((row) => row.stage === stage),
   );
   const byKey = new Map(origins.rows.map((row) => [`${row.stage}|${row.channel}`, row]));
-  table.append(h("thead", null, h("tr", null, h("th", null, "Stage"), channels.map((c) => h("th", { class: "num" }, channelLabel(c))), h("th", { class: "num" }, "Total"), h("th", null, "Declared / rule / inferred"))));
+  table.append(h("thead", null, h("tr", null, h("th", null, t("journey.stage")), channels.map((c) => h("th", { class: "num" }, channelLabel(c))), h("th", { class: "num" }, t("journey.col.total")), h("th", null, t("journey.col.declared_rule_inferred")))));
   const body = h("tbody");
   for (const stage of stages) {
     const rows = channels.map((c) => byKey.get(`${stage}|${c}`));
@@ -538,7 +546,7 @@ function renderOrigins(origins) {
     );
   }
   table.append(body);
-  table.append(h("tfoot", null, h("tr", null, h("td", null, "Total"), channels.map((c) => h("td", { class: "num" }, fmtCount(origins.rows.filter((r) => r.channel === c).reduce((a, r) => a + r.contacts, 0)))), h("td", { class: "num" }, fmtCount(origins.total)), h("td"))));
+  table.append(h("tfoot", null, h("tr", null, h("td", null, t("journey.col.total")), channels.map((c) => h("td", { class: "num" }, fmtCount(origins.rows.filter((r) => r.channel === c).reduce((a, r) => a + r.contacts, 0)))), h("td", { class: "num" }, fmtCount(origins.total)), h("td"))));
 }
 
 // ------------------------------------------------------------------ tooltips
@@ -563,9 +571,10 @@ function tooltip(el, text) {
 async function downloadCsv(kind) {
   const query = filterQuery();
   try {
+    query.set("locale", t.locale);
     await downloadFile(`${CSV_PATHS[kind]}?${query}`, `journey-${kind}-${$("f-from").value}-${$("f-to").value}.csv`, state.token);
   } catch (error) {
-    showError(`Could not export: ${error.message}`);
+    showError(t("journey.export_failed", { why: error.message }));
   }
 }
 
@@ -585,7 +594,7 @@ async function loadAdmin() {
 function renderRules(rules) {
   const list = $("rules");
   clear(list);
-  if (!rules.length) list.append(h("li", { class: "muted small" }, "No rules: pages without data-stage take the visitor's latest stage."));
+  if (!rules.length) list.append(h("li", { class: "muted small" }, t("journey.no_rules")));
   for (const rule of rules) {
     list.append(
       h(
@@ -594,8 +603,8 @@ function renderRules(rules) {
         h("code", { class: "grow" }, rule.pattern),
         h("span", { class: "pill" }, stageLabel(rule.stage)),
         rule.origin === "settings"
-          ? h("span", { class: "pill off", title: "Set in CC_STAGE_RULES" }, "settings")
-          : h("button", { type: "button", class: "btn ghost small danger", onclick: () => removeRule(rule.id) }, "Remove"),
+          ? h("span", { class: "pill off", title: t("journey.set_cc_stage_rules") }, t("journey.settings"))
+          : h("button", { type: "button", class: "btn ghost small danger", onclick: () => removeRule(rule.id) }, t("journey.remove")),
       ),
     );
   }
@@ -608,7 +617,7 @@ async function addRule(event) {
     $("rule-pattern").value = "";
     renderRules(result.rules);
   } catch (error) {
-    showError(`Could not add the rule: ${error.message}`);
+    showError(t("journey.rule_add_failed", { why: error.message }));
   }
 }
 
@@ -617,7 +626,7 @@ async function removeRule(id) {
     await api("DELETE", `/api/admin/stage-rules/${id}`);
     renderRules((await api("GET", "/api/admin/stage-rules")).rules);
   } catch (error) {
-    showError(`Could not remove the rule: ${error.message}`);
+    showError(t("journey.rule_remove_failed", { why: error.message }));
   }
 }
 
@@ -626,7 +635,7 @@ async function testUrl(event) {
   try {
     const result = await api("GET", `/api/admin/stage-rules/match?${new URLSearchParams({ url: $("match-url").value.trim() })}`);
     $("match-result").textContent =
-      result.stage_source === "rule" ? `${stageLabel(result.stage)} (rule ${result.pattern})` : `${stageLabel(result.stage)} (no rule matches)`;
+      result.stage_source === "rule" ? t("journey.match_rule", { stage: stageLabel(result.stage), pattern: result.pattern }) : t("journey.match_none", { stage: stageLabel(result.stage) });
   } catch (error) {
     $("match-result").textContent = error.message;
   }
@@ -635,7 +644,7 @@ async function testUrl(event) {
 function renderSites(sites) {
   const list = $("sites");
   clear(list);
-  if (!sites.length) list.append(h("li", { class: "muted small" }, "No site reports conversions yet."));
+  if (!sites.length) list.append(h("li", { class: "muted small" }, t("journey.no_sites")));
   for (const site of sites) {
     list.append(
       h(
@@ -643,8 +652,8 @@ function renderSites(sites) {
         null,
         h("span", { class: "grow" }, site.name, " ", h("code", null, `${site.key_prefix}…`)),
         site.disabled
-          ? h("span", { class: "pill off" }, "disabled")
-          : h("button", { type: "button", class: "btn ghost small danger", onclick: () => disableSite(site) }, "Disable"),
+          ? h("span", { class: "pill off" }, t("journey.disabled"))
+          : h("button", { type: "button", class: "btn ghost small danger", onclick: () => disableSite(site) }, t("journey.disable")),
       ),
     );
   }
@@ -659,17 +668,17 @@ async function addSite(event) {
     $("site-key").hidden = false;
     renderSites(await api("GET", "/api/admin/sites"));
   } catch (error) {
-    showError(`Could not add the site: ${error.message}`);
+    showError(t("journey.site_add_failed", { why: error.message }));
   }
 }
 
 async function disableSite(site) {
-  if (!window.confirm(`Disable ${site.name}? Its key stops working at once.`)) return;
+  if (!window.confirm(t("journey.confirm_disable", { name: site.name }))) return;
   try {
     await api("DELETE", `/api/admin/sites/${encodeURIComponent(site.id)}`);
     renderSites(await api("GET", "/api/admin/sites"));
   } catch (error) {
-    showError(`Could not disable the site: ${error.message}`);
+    showError(t("journey.site_disable_failed", { why: error.message }));
   }
 }
 
@@ -689,6 +698,7 @@ async function start() {
   $("login-view").hidden = true;
   $("app").hidden = false;
   $("me-name").textContent = state.user.display_name || state.user.username;
+  localePicker($("locale-slot"), t, api);
   readFiltersFromUrl();
   pressed("metric-group", "metric", state.metric);
   pressed("model-group", "model", state.model);
@@ -698,7 +708,7 @@ async function start() {
     /* the filters stay at "all" */
   }
   await load();
-  loadAdmin().catch((error) => showError(`Could not load the admin settings: ${error.message}`));
+  loadAdmin().catch((error) => showError(t("journey.admin_failed", { why: error.message })));
 }
 
 function wire() {
@@ -706,9 +716,11 @@ function wire() {
     ...SUPERVISOR_SIGN_IN,
     onSignedIn: ({ token, user }) => {
       Object.assign(state, { token, user });
+      if (followUserLocale(user, t)) return; // reloads in the user's language
       start();
     },
   });
+  localePicker($("login-locale"), t, null, "login-locale-select");
   $("logout").addEventListener("click", () => signOut());
   $("filters").addEventListener("submit", (event) => {
     event.preventDefault();

@@ -12,6 +12,9 @@
  *
  * ``values`` may hold null (no data for that interval): the line breaks there.
  * ``integer: true`` keeps the axis on whole numbers (counts).
+ *
+ * Right to left (the page's dir="rtl", e.g. Persian): time and categories run from
+ * the right and the value axis stands on the right, as people of the locale read.
  */
 
 const NS = "http://www.w3.org/2000/svg";
@@ -67,19 +70,30 @@ function empty(container, message) {
   container.append(p);
 }
 
-function yAxis(svg, ticks, y, height, format) {
+/** Whether the chart reads right to left (its container's direction). */
+function isRtl(container) {
+  return getComputedStyle(container).direction === "rtl";
+}
+
+/** x as drawn: mirrored across the chart in RTL. */
+function mirror(rtl) {
+  return rtl ? (x) => W - x : (x) => x;
+}
+
+function yAxis(svg, ticks, y, height, format, rtl) {
+  const mx = mirror(rtl);
   const g = node("g", { class: "axis" });
   for (const t of ticks) {
     const py = y(t);
-    g.append(node("line", { class: "grid-line", x1: MARGIN.left, x2: W - MARGIN.right, y1: py, y2: py }));
-    g.append(node("text", { x: MARGIN.left - 6, y: py + 4, "text-anchor": "end" }, format(t)));
+    g.append(node("line", { class: "grid-line", x1: mx(MARGIN.left), x2: mx(W - MARGIN.right), y1: py, y2: py }));
+    g.append(node("text", { x: mx(MARGIN.left - 6), y: py + 4, "text-anchor": rtl ? "start" : "end" }, format(t)));
   }
-  g.append(node("line", { x1: MARGIN.left, x2: W - MARGIN.right, y1: height - MARGIN.bottom, y2: height - MARGIN.bottom }));
+  g.append(node("line", { x1: mx(MARGIN.left), x2: mx(W - MARGIN.right), y1: height - MARGIN.bottom, y2: height - MARGIN.bottom }));
   svg.append(g);
 }
 
 function xLabels(svg, labels, x, height) {
-  const g = node("g", { class: "axis" });
+  const g = node("g", { class: "axis x-axis" });
   const every = Math.max(1, Math.ceil(labels.length / 8));
   labels.forEach((label, i) => {
     if (i % every !== 0) return;
@@ -96,16 +110,18 @@ function scaleY(ticks, height) {
 }
 
 /** A time series: one line per series over the same labels (intervals). */
-export function lineChart(container, { labels, series, format = String, min = 0, max = null, target = null, integer = false, height = 220, emptyText = "No data in this range" }) {
+export function lineChart(container, { labels, series, format = String, min = 0, max = null, target = null, integer = false, height = 220, emptyText = "" }) {
   const values = series.flatMap((s) => s.values).filter((v) => v !== null && v !== undefined && Number.isFinite(v));
   if (!labels.length || !values.length) return empty(container, emptyText);
   const top = max !== null ? max : Math.max(...values, target !== null ? target : -Infinity);
   const ticks = niceTicks(Math.min(min, ...values), top, 5, integer);
+  const rtl = isRtl(container);
   const svg = frame(container, height);
   const y = scaleY(ticks, height);
   const inner = W - MARGIN.left - MARGIN.right;
-  const x = (i) => MARGIN.left + (labels.length === 1 ? inner / 2 : (i / (labels.length - 1)) * inner);
-  yAxis(svg, ticks, y, height, format);
+  const mx = mirror(rtl);
+  const x = (i) => mx(MARGIN.left + (labels.length === 1 ? inner / 2 : (i / (labels.length - 1)) * inner));
+  yAxis(svg, ticks, y, height, format, rtl);
   xLabels(svg, labels, x, height);
   if (target !== null) {
     svg.append(node("line", { class: "target", x1: MARGIN.left, x2: W - MARGIN.right, y1: y(target), y2: y(target) }));
@@ -136,24 +152,27 @@ export function lineChart(container, { labels, series, format = String, min = 0,
 }
 
 /** Grouped bars: one group per category, one bar per series. */
-export function barChart(container, { categories, series, format = String, max = null, integer = false, height = 220, emptyText = "No data in this range" }) {
+export function barChart(container, { categories, series, format = String, max = null, integer = false, height = 220, emptyText = "" }) {
   const values = series.flatMap((s) => s.values).filter((v) => v !== null && v !== undefined && Number.isFinite(v));
   if (!categories.length || !values.length) return empty(container, emptyText);
   const ticks = niceTicks(0, max !== null ? max : Math.max(...values), 5, integer);
+  const rtl = isRtl(container);
+  const mx = mirror(rtl);
   const svg = frame(container, height);
   const y = scaleY(ticks, height);
   const inner = W - MARGIN.left - MARGIN.right;
   const band = inner / categories.length;
   const gap = Math.min(12, band * 0.2);
   const barWidth = Math.max(1, (band - gap) / series.length);
-  yAxis(svg, ticks, y, height, format);
-  xLabels(svg, categories.map((c) => (c.length > 14 ? `${c.slice(0, 13)}…` : c)), (i) => MARGIN.left + band * i + band / 2, height);
+  yAxis(svg, ticks, y, height, format, rtl);
+  xLabels(svg, categories.map((c) => (c.length > 14 ? `${c.slice(0, 13)}…` : c)), (i) => mx(MARGIN.left + band * i + band / 2), height);
   series.forEach((s, si) => {
     const cls = `s${si % SERIES_CLASSES}`;
     const g = node("g", { class: cls });
     s.values.forEach((v, i) => {
       if (v === null || v === undefined || !Number.isFinite(v)) return;
-      const x0 = MARGIN.left + band * i + gap / 2 + barWidth * si;
+      const start = MARGIN.left + band * i + gap / 2 + barWidth * si;
+      const x0 = rtl ? W - start - barWidth : start;
       const y0 = y(Math.max(0, v));
       const bar = node("rect", { class: cls, x: x0.toFixed(1), y: y0.toFixed(1), width: barWidth.toFixed(1), height: Math.max(0, y(ticks[0]) - y0).toFixed(1), rx: 2 });
       bar.append(node("title", {}, `${categories[i]} · ${s.name}: ${format(v)}`));
@@ -166,6 +185,7 @@ export function barChart(container, { categories, series, format = String, max =
 
 /** A horizontal stacked bar of parts (e.g. agents by state), each with a CSS class. */
 export function stackedBar(container, parts, height = 8) {
+  const rtl = isRtl(container);
   container.replaceChildren();
   const total = parts.reduce((sum, p) => sum + p.value, 0);
   const svg = node("svg", { viewBox: `0 0 100 ${height}`, preserveAspectRatio: "none", role: "img" });
@@ -173,7 +193,7 @@ export function stackedBar(container, parts, height = 8) {
   for (const part of parts) {
     if (!total || !part.value) continue;
     const w = (part.value / total) * 100;
-    const rect = node("rect", { class: part.className, x: x.toFixed(2), y: 0, width: w.toFixed(2), height });
+    const rect = node("rect", { class: part.className, x: (rtl ? 100 - x - w : x).toFixed(2), y: 0, width: w.toFixed(2), height });
     rect.append(node("title", {}, `${part.label}: ${part.value}`));
     svg.append(rect);
     x += w;

@@ -17,43 +17,42 @@
  */
 
 import { $, SUPERVISOR_SIGN_IN, clearSession, createApi, downloadFile, fmtClock, fmtCount, h, loadSession, showLogin, signIn } from "/static/common/staff.js";
+import { followUserLocale, loadI18n, localePicker } from "/static/common/i18n.js";
 import { barChart, lineChart, stackedBar } from "/static/supervisor/charts.js";
+
+// The page's language first: the tiles below are labelled from its catalogue.
+const t = await loadI18n();
 
 const SESSION_KEY = SUPERVISOR_SIGN_IN.storageKey; // shared with the journey page
 const STATES = ["available", "busy", "wrap_up", "away", "offline"];
-const STATE_LABELS = { available: "Available", busy: "Busy", wrap_up: "Wrap-up", away: "Away", offline: "Offline" };
-const STAGE_LABELS = {
-  awareness: "Awareness",
-  consideration: "Consideration",
-  decision: "Decision",
-  purchase: "Purchase",
-  retention: "Retention",
-  unknown: "Unknown",
-};
+const label = (prefix, code) => (t.has(`${prefix}.${code}`) ? t(`${prefix}.${code}`) : String(code || "").replace(/_/g, " "));
+const STATE_LABEL = (code) => label("label.agent_state", code);
+const STAGE_LABEL = (code) => label("label.stage", code);
+const CHANNEL_LABEL = (code) => label("label.channel", code);
 
 // ------------------------------------------------------------------ formatting
 
 function fmtSeconds(v) {
   if (v === null || v === undefined || !Number.isFinite(v)) return "–";
-  if (v < 1) return `${Math.round(v * 1000)} ms`;
-  if (v < 10) return `${v.toFixed(1)} s`;
-  if (v < 60) return `${Math.round(v)} s`;
+  if (v < 1) return t("supervisor.unit.ms", { n: Math.round(v * 1000) });
+  if (v < 10) return t("supervisor.unit.s", { n: t.num(v, { minimumFractionDigits: 1, maximumFractionDigits: 1 }) });
+  if (v < 60) return t("supervisor.unit.s", { n: Math.round(v) });
   return fmtClock(v);
 }
 
 function fmtPct(v) {
   if (v === null || v === undefined || !Number.isFinite(v)) return "–";
   const pct = Math.round(v * 1000) / 10;
-  return `${Number.isInteger(pct) ? pct.toFixed(0) : pct.toFixed(1)} %`;
+  return t("supervisor.unit.pct", { n: t.num(pct, { maximumFractionDigits: Number.isInteger(pct) ? 0 : 1, minimumFractionDigits: Number.isInteger(pct) ? 0 : 1 }) });
 }
 
 function fmtMos(v) {
-  return v === null || v === undefined || !Number.isFinite(v) ? "–" : v.toFixed(2);
+  return v === null || v === undefined || !Number.isFinite(v) ? "–" : t.num(v, { minimumFractionDigits: 2, maximumFractionDigits: 2 });
 }
 
 function fmtRaw(v) {
   if (v === null || v === undefined) return "–";
-  return Number.isInteger(v) ? String(v) : v.toFixed(3);
+  return Number.isInteger(v) ? t.num(v) : t.num(v, { minimumFractionDigits: 3, maximumFractionDigits: 3 });
 }
 
 // ------------------------------------------------------------------ state
@@ -110,19 +109,19 @@ function kpiTitle(name, kpi) {
   if (kpi && kpi.numerator !== null && kpi.numerator !== undefined && kpi.denominator !== null && kpi.denominator !== undefined) {
     lines.push(`= ${fmtRaw(kpi.numerator)} / ${fmtRaw(kpi.denominator)}`);
   } else if (kpi && kpi.denominator !== null && kpi.denominator !== undefined) {
-    lines.push(`(${kpi.denominator} samples)`);
+    lines.push(t("supervisor.samples", { count: kpi.denominator }));
   }
   return lines.join("\n");
 }
 
 function agentName(id) {
   const user = state.agents.get(id);
-  return user ? user.display_name || user.username : `agent ${String(id).slice(0, 6)}`;
+  return user ? user.display_name || user.username : t("supervisor.agent_id", { id: String(id).slice(0, 6) });
 }
 
 function queueName(id) {
   const queue = state.queues.get(id);
-  return queue ? queue.name || queue.id : id;
+  return queue ? (queue.labels && queue.labels[t.locale]) || queue.name || queue.id : id;
 }
 
 function elapsed() {
@@ -133,7 +132,7 @@ function elapsed() {
 
 const api = createApi({
   token: () => state.token,
-  onExpired: () => signOut("Your session has expired. Please sign in again."),
+  onExpired: () => signOut(t("staff.session_expired")),
 });
 
 async function loadDirectory(force = false) {
@@ -156,9 +155,11 @@ signIn($("login-form"), {
   ...SUPERVISOR_SIGN_IN,
   onSignedIn: ({ token, user }) => {
     Object.assign(state, { token, user });
+    if (followUserLocale(user, t)) return; // reloads in the user's language
     start();
   },
 });
+localePicker($("login-locale"), t, null, "login-locale-select");
 
 function signOut(message) {
   state.loggingOut = true;
@@ -177,7 +178,7 @@ function signOut(message) {
   state.token = "";
   state.user = null;
   state.snapshot = null;
-  showLogin(message || "You have signed out.");
+  showLogin(message || t("staff.signed_out"));
 }
 
 $("logout").addEventListener("click", () => signOut());
@@ -187,7 +188,8 @@ function start() {
   $("app").hidden = false;
   state.loggingOut = false;
   $("me-name").textContent = state.user ? state.user.display_name || state.user.username : "";
-  $("me-role").textContent = state.user ? state.user.role : "";
+  $("me-role").textContent = state.user ? label("label.role", state.user.role) : "";
+  localePicker($("locale-slot"), t, api);
   buildTiles();
   loadDirectory(true);
   connect();
@@ -205,7 +207,7 @@ function connect() {
   state.ws = ws;
   setLive("connecting");
   ws.addEventListener("open", () => {
-    ws.send(JSON.stringify({ type: "hello", token: state.token }));
+    ws.send(JSON.stringify({ type: "hello", token: state.token, locale: t.locale }));
   });
   ws.addEventListener("message", (message) => {
     let event;
@@ -222,11 +224,11 @@ function connect() {
     clearInterval(state.pingTimer);
     if (state.loggingOut) return;
     if (close.code === 4401) {
-      signOut("Your session has expired. Please sign in again.");
+      signOut(t("staff.session_expired"));
       return;
     }
     if (close.code === 4403) {
-      signOut(SUPERVISOR_SIGN_IN.deniedMessage);
+      signOut(t(SUPERVISOR_SIGN_IN.deniedKey));
       return;
     }
     setLive("down");
@@ -273,7 +275,7 @@ function onEvent(event) {
       break;
     case "error":
       if (event.ref && String(event.ref).startsWith("watch")) {
-        $("watch-sub").textContent = `Could not watch this chat: ${event.message}`;
+        $("watch-sub").textContent = t("supervisor.watch_failed", { why: event.message });
       }
       break;
     default:
@@ -299,8 +301,8 @@ function setLive(mode) {
   pill.classList.remove("live", "stale", "down");
   if (mode === "live") pill.classList.add("live");
   if (mode === "down") pill.classList.add("down");
-  if (mode === "connecting") $("live-text").textContent = "Connecting…";
-  if (mode === "down") $("live-text").textContent = "Reconnecting…";
+  if (mode === "connecting") $("live-text").textContent = t("staff.connecting");
+  if (mode === "down") $("live-text").textContent = t("call.reconnecting");
 }
 
 function tick() {
@@ -311,7 +313,9 @@ function tick() {
     const stale = dt > Math.max(3, 3 * state.pushS);
     pill.classList.toggle("stale", stale);
     pill.classList.toggle("live", !stale);
-    $("live-text").textContent = stale ? `No update for ${Math.round(dt)} s` : `Live · updated ${dt.toFixed(1)} s ago`;
+    $("live-text").textContent = stale
+      ? t("supervisor.stale", { seconds: Math.round(dt) })
+      : t("supervisor.updated_ago", { seconds: t.num(dt, { minimumFractionDigits: 1, maximumFractionDigits: 1 }) });
   }
   for (const node of document.querySelectorAll("[data-clock]")) {
     const base = Number(node.dataset.clock);
@@ -322,18 +326,18 @@ function tick() {
 // ------------------------------------------------------------------ tiles
 
 const TILES = [
-  { key: "contacts_waiting", label: "Contacts waiting" },
-  { key: "longest_wait_s", label: "Longest wait", clock: true },
-  { key: "asa_s", label: "ASA" },
-  { key: "service_level", label: "Service level" },
-  { key: "abandonment_rate", label: "Abandonment" },
-  { key: "answered", label: "Answered" },
-  { key: "aht_s", label: "AHT" },
-  { key: "first_response_median_s", label: "Chat first response" },
-  { key: "csat", label: "CSAT" },
-  { key: "occupancy", label: "Occupancy" },
-  { key: "answer_rate", label: "Offers" },
-  { key: "agents", label: "Agents" },
+  { key: "contacts_waiting", label: t("supervisor.contacts_waiting") },
+  { key: "longest_wait_s", label: t("supervisor.longest_wait"), clock: true },
+  { key: "asa_s", label: t("supervisor.asa") },
+  { key: "service_level", label: t("supervisor.service_level") },
+  { key: "abandonment_rate", label: t("supervisor.abandonment") },
+  { key: "answered", label: t("supervisor.answered") },
+  { key: "aht_s", label: t("supervisor.aht") },
+  { key: "first_response_median_s", label: t("supervisor.chat_first_response") },
+  { key: "csat", label: t("supervisor.csat") },
+  { key: "occupancy", label: t("supervisor.occupancy") },
+  { key: "answer_rate", label: t("supervisor.offers") },
+  { key: "agents", label: t("supervisor.agents") },
 ];
 
 function buildTiles() {
@@ -366,51 +370,51 @@ function setTile(key, value, sub, title, level) {
 }
 
 function renderTiles(s) {
-  const t = s.totals;
+  const totals = s.totals;
   const rules = state.rules;
-  const k = (name) => t[name] || { value: null, numerator: null, denominator: null };
+  const k = (name) => totals[name] || { value: null, numerator: null, denominator: null };
   const queuesWaiting = Object.keys(s.waiting).length;
-  setTile("contacts_waiting", fmtKpi("contacts_waiting", k("contacts_waiting")), queuesWaiting === 1 ? "in 1 queue" : `in ${queuesWaiting} queues`, kpiTitle("contacts_waiting", k("contacts_waiting")));
+  setTile("contacts_waiting", fmtKpi("contacts_waiting", k("contacts_waiting")), t("supervisor.in_queues", { count: queuesWaiting }), kpiTitle("contacts_waiting", k("contacts_waiting")));
   const longest = k("longest_wait_s").value;
   let level = null;
   if (longest !== null) level = longest > (rules.longest_wait_critical_s || 180) ? "bad" : longest > (rules.longest_wait_warning_s || 60) ? "warn" : "good";
-  const longestNode = setTile("longest_wait_s", fmtClock(longest), "oldest contact still waiting", kpiTitle("longest_wait_s", k("longest_wait_s")), level);
+  const longestNode = setTile("longest_wait_s", fmtClock(longest), t("supervisor.oldest_waiting"), kpiTitle("longest_wait_s", k("longest_wait_s")), level);
   if (longest !== null && longestNode) longestNode.dataset.clock = String(longest);
   else if (longestNode) longestNode.textContent = "–";
-  setTile("asa_s", fmtKpi("asa_s", k("asa_s")), `${fmtCount(k("answered").value)} answered`, kpiTitle("asa_s", k("asa_s")));
+  setTile("asa_s", fmtKpi("asa_s", k("asa_s")), t("supervisor.n_answered", { n: fmtCount(k("answered").value) }), kpiTitle("asa_s", k("asa_s")));
   const sl = k("service_level");
   level = sl.value === null ? null : sl.value < (rules.service_level_critical || 0.6) ? "bad" : sl.value < (rules.service_level_target || 0.8) ? "warn" : "good";
-  setTile("service_level", fmtPct(sl.value), sl.denominator ? `${fmtCount(sl.numerator)} of ${fmtCount(sl.denominator)} within T · target ${fmtPct(rules.service_level_target || 0.8)}` : "no contact answered yet", kpiTitle("service_level", sl), level);
+  setTile("service_level", fmtPct(sl.value), sl.denominator ? t("supervisor.sl_sub", { within: fmtCount(sl.numerator), of: fmtCount(sl.denominator), target: fmtPct(rules.service_level_target || 0.8) }) : t("supervisor.none_answered"), kpiTitle("service_level", sl), level);
   const abandoned = k("abandoned").value || 0;
   const short = k("short_abandons").value || 0;
   setTile(
     "abandonment_rate",
     fmtPct(k("abandonment_rate").value),
-    `${fmtCount(abandoned - short)} abandoned · ${fmtCount(short)} short (≤ ${rules.short_abandon_s || 5} s) apart`,
-    `${kpiTitle("abandonment_rate", k("abandonment_rate"))}\nshort abandons: ${formulaOf("short_abandons")}`,
+    t("supervisor.abandoned_sub", { abandoned: fmtCount(abandoned - short), short: fmtCount(short), seconds: rules.short_abandon_s || 5 }),
+    `${kpiTitle("abandonment_rate", k("abandonment_rate"))}\n${t("supervisor.short_abandons_formula", { formula: formulaOf("short_abandons") })}`,
   );
-  setTile("answered", fmtCount(k("answered").value), `${fmtCount(k("handled").value)} handled · ${fmtCount(k("queued").value)} queued`, kpiTitle("answered", k("answered")));
-  setTile("aht_s", fmtKpi("aht_s", k("aht_s")), `talk ${fmtSeconds(k("avg_talk_s").value)} · hold ${fmtSeconds(k("avg_hold_s").value)} · wrap ${fmtSeconds(k("avg_wrap_up_s").value)}`, kpiTitle("aht_s", k("aht_s")));
+  setTile("answered", fmtCount(k("answered").value), t("supervisor.answered_sub", { handled: fmtCount(k("handled").value), queued: fmtCount(k("queued").value) }), kpiTitle("answered", k("answered")));
+  setTile("aht_s", fmtKpi("aht_s", k("aht_s")), t("supervisor.aht_sub", { talk: fmtSeconds(k("avg_talk_s").value), hold: fmtSeconds(k("avg_hold_s").value), wrap: fmtSeconds(k("avg_wrap_up_s").value) }), kpiTitle("aht_s", k("aht_s")));
   setTile(
     "first_response_median_s",
     fmtSeconds(k("first_response_median_s").value),
-    `median · p90 ${fmtSeconds(k("first_response_p90_s").value)}`,
+    t("supervisor.fr_sub", { p90: fmtSeconds(k("first_response_p90_s").value) }),
     `${kpiTitle("first_response_median_s", k("first_response_median_s"))}\n${formulaOf("first_response_p90_s")}`,
   );
-  setTile("csat", fmtPct(k("csat").value), k("csat").denominator ? `${fmtCount(k("csat").numerator)} of ${fmtCount(k("csat").denominator)} ratings 4-5` : "no rating yet", kpiTitle("csat", k("csat")));
-  setTile("occupancy", fmtPct(k("occupancy").value), `chat slots ${fmtPct(k("slot_occupancy").value)}`, `${kpiTitle("occupancy", k("occupancy"))}\nslots: ${formulaOf("slot_occupancy")}`);
+  setTile("csat", fmtPct(k("csat").value), k("csat").denominator ? t("supervisor.csat_sub", { good: fmtCount(k("csat").numerator), of: fmtCount(k("csat").denominator) }) : t("supervisor.no_rating"), kpiTitle("csat", k("csat")));
+  setTile("occupancy", fmtPct(k("occupancy").value), t("supervisor.slots_sub", { pct: fmtPct(k("slot_occupancy").value) }), `${kpiTitle("occupancy", k("occupancy"))}\n${t("supervisor.slots_formula", { formula: formulaOf("slot_occupancy") })}`);
   setTile(
     "answer_rate",
     fmtPct(k("answer_rate").value),
-    `${fmtCount(k("offers_accepted").value)} accepted · ${fmtCount(k("offers_declined").value)} declined · ${fmtCount(k("offers_expired").value)} expired`,
-    `${kpiTitle("answer_rate", k("answer_rate"))}\naverage acceptance: ${fmtSeconds(k("avg_acceptance_s").value)}`,
+    t("supervisor.offers_sub", { accepted: fmtCount(k("offers_accepted").value), declined: fmtCount(k("offers_declined").value), expired: fmtCount(k("offers_expired").value) }),
+    `${kpiTitle("answer_rate", k("answer_rate"))}\n${t("supervisor.avg_acceptance", { seconds: fmtSeconds(k("avg_acceptance_s").value) })}`,
   );
   const byState = s.agents_by_state || {};
   const signedIn = STATES.filter((st) => st !== "offline").reduce((sum, st) => sum + (byState[st] || 0), 0);
-  setTile("agents", fmtCount(signedIn), STATES.map((st) => `${STATE_LABELS[st]} ${byState[st] || 0}`).join(" · "), "agents by state (available, busy, wrap-up, away, offline)");
+  setTile("agents", fmtCount(signedIn), STATES.map((st) => t("supervisor.state_count", { state: STATE_LABEL(st), count: byState[st] || 0 })).join(" · "), t("supervisor.agents_by_state"));
   stackedBar(
     $("tile-agents").querySelector(".states"),
-    STATES.map((st) => ({ value: byState[st] || 0, label: STATE_LABELS[st], className: `st-${st}` })),
+    STATES.map((st) => ({ value: byState[st] || 0, label: STATE_LABEL(st), className: `st-${st}` })),
   );
 }
 
@@ -418,16 +422,16 @@ function renderTiles(s) {
 
 function alertText(alert) {
   const [kind, id] = alert.subject.split(/:(.*)/s);
-  if (alert.code === "missed_offers" && kind === "agent") return `${agentName(id)} let ${alert.value} offers in a row expire`;
-  if (alert.code === "longest_wait" && kind === "queue") return `${queueName(id)}: a contact has waited ${fmtClock(alert.value)} (over ${fmtClock(alert.threshold)})`;
-  if (alert.code === "service_level" && kind === "queue") return `${queueName(id)}: service level ${fmtPct(alert.value)} is under the ${fmtPct(alert.threshold)} target`;
+  if (alert.code === "missed_offers" && kind === "agent") return t("supervisor.alert.missed_offers", { name: agentName(id), count: alert.value });
+  if (alert.code === "longest_wait" && kind === "queue") return t("supervisor.alert.longest_wait", { queue: queueName(id), waited: fmtClock(alert.value), limit: fmtClock(alert.threshold) });
+  if (alert.code === "service_level" && kind === "queue") return t("supervisor.alert.service_level", { queue: queueName(id), level: fmtPct(alert.value), target: fmtPct(alert.threshold) });
   return alert.message;
 }
 
 function renderAlerts(s) {
   $("alerts").replaceChildren(
     ...s.alerts.map((alert) =>
-      h("div", { class: `banner ${alert.severity}`, role: "alert", "data-code": alert.code }, h("span", { class: "badge", text: alert.severity }), h("span", { text: alertText(alert) })),
+      h("div", { class: `banner ${alert.severity}`, role: "alert", "data-code": alert.code }, h("span", { class: "badge", text: label("supervisor.severity", alert.severity) }), h("span", { text: alertText(alert) })),
     ),
   );
 }
@@ -442,7 +446,7 @@ function renderQueues(s) {
   const ids = [...new Set([...Object.keys(s.by_queue), ...Object.keys(s.waiting), ...state.queues.keys()])].sort((a, b) => queueName(a).localeCompare(queueName(b)));
   const box = $("queues");
   if (!ids.length) {
-    box.replaceChildren(h("p", { class: "empty", text: "No queue yet." }));
+    box.replaceChildren(h("p", { class: "empty", text: t("supervisor.no_queue_yet") }));
     return;
   }
   const longWarn = state.rules.longest_wait_warning_s || 60;
@@ -450,7 +454,7 @@ function renderQueues(s) {
     ...ids.map((id) => {
       const row = s.by_queue[id] || {};
       const waiting = s.waiting[id] || { count: 0, shown: 0, contacts: [] };
-      const fig = (label, name) => h("span", { title: kpiTitle(name, row[name]) }, `${label} `, h("b", { text: fmtKpi(name, row[name]) }));
+      const fig = (text, name) => h("span", { title: kpiTitle(name, row[name]) }, `${text} `, h("b", { text: fmtKpi(name, row[name]) }));
       const longest = row.longest_wait_s ? row.longest_wait_s.value : null;
       const longestNode = h("b", { text: fmtClock(longest) });
       if (longest !== null) longestNode.dataset.clock = String(longest);
@@ -464,33 +468,33 @@ function renderQueues(s) {
           h(
             "div",
             { class: "queue-figures" },
-            h("span", { title: kpiTitle("contacts_waiting", row.contacts_waiting) }, "waiting ", h("b", { class: "q-waiting", text: fmtCount(waiting.count) })),
-            h("span", { title: kpiTitle("longest_wait_s", row.longest_wait_s) }, "longest ", longestNode),
-            fig("SL", "service_level"),
-            fig("ASA", "asa_s"),
-            fig("answered", "answered"),
-            fig("abandoned", "abandoned"),
+            h("span", { title: kpiTitle("contacts_waiting", row.contacts_waiting) }, `${t("supervisor.q.waiting")} `, h("b", { class: "q-waiting", text: fmtCount(waiting.count) })),
+            h("span", { title: kpiTitle("longest_wait_s", row.longest_wait_s) }, `${t("supervisor.q.longest")} `, longestNode),
+            fig(t("supervisor.sl"), "service_level"),
+            fig(t("supervisor.asa"), "asa_s"),
+            fig(t("supervisor.q.answered"), "answered"),
+            fig(t("supervisor.q.abandoned"), "abandoned"),
           ),
         ),
         waiting.contacts.length
           ? h(
               "ol",
-              { class: "waiting", "aria-label": `Waiting in ${queueName(id)}` },
+              { class: "waiting", "aria-label": t("supervisor.waiting_in", { queue: queueName(id) }) },
               waiting.contacts.map((c) => {
-                const clock = h("span", { class: `wait${c.wait_s > longWarn ? " long" : ""}`, title: "now - enqueued_at", "data-clock": String(c.wait_s), text: fmtClock(c.wait_s) });
+                const clock = h("span", { class: `wait${c.wait_s > longWarn ? " long" : ""}`, title: t("supervisor.now_enqueued"), "data-clock": String(c.wait_s), text: fmtClock(c.wait_s) });
                 return h(
                   "li",
                   { "data-contact": c.contact_id },
                   clock,
-                  h("span", { class: "who", text: `#${c.contact_id.slice(0, 8)}` }),
-                  chip("stage", STAGE_LABELS[c.stage] || c.stage),
-                  chip("channel", c.channel),
-                  h("button", { type: "button", class: "btn ghost small", text: "Reassign", onclick: () => openReassign(id, c) }),
+                  h("bdi", { class: "who", text: `#${c.contact_id.slice(0, 8)}` }),
+                  chip("stage", STAGE_LABEL(c.stage)),
+                  chip("channel", CHANNEL_LABEL(c.channel)),
+                  h("button", { type: "button", class: "btn ghost small", text: t("supervisor.reassign"), onclick: () => openReassign(id, c) }),
                 );
               }),
             )
           : null,
-        waiting.count > waiting.shown ? h("p", { class: "muted small", text: `showing the ${waiting.shown} longest of ${waiting.count} waiting` }) : null,
+        waiting.count > waiting.shown ? h("p", { class: "muted small", text: t("supervisor.showing_longest", { shown: waiting.shown, count: waiting.count }) }) : null,
       );
     }),
   );
@@ -506,14 +510,14 @@ function renderStaffing(s) {
     h(
       "tr",
       {},
-      h("th", { text: "Queue" }),
-      h("th", { text: "Arrivals", title: "contacts queued in the window (30 min, or since start-up)" }),
-      h("th", { text: "AHT", title: formulaOf("aht_s") }),
-      h("th", { text: "Load", title: "A = arrival rate × AHT (Erlangs)" }),
-      h("th", { text: "Needed", title: state.staffingFormula }),
-      h("th", { text: "Staffed", title: "agents available, busy or in wrap-up serving the queue" }),
-      h("th", { text: "Available" }),
-      h("th", { text: "SL forecast", title: "1 - P(wait) × exp(-(N - A) × T / AHT) with N = agents staffed" }),
+      h("th", { text: t("supervisor.queue") }),
+      h("th", { text: t("supervisor.arrivals"), title: t("supervisor.contacts_queued_window_30_min") }),
+      h("th", { text: t("supervisor.aht"), title: formulaOf("aht_s") }),
+      h("th", { text: t("supervisor.load"), title: t("supervisor.arrival_rate_aht_erlangs") }),
+      h("th", { text: t("supervisor.needed"), title: state.staffingFormula }),
+      h("th", { text: t("supervisor.staffed"), title: t("supervisor.agents_available_busy_wrap_up") }),
+      h("th", { text: t("supervisor.available") }),
+      h("th", { text: t("supervisor.sl_forecast"), title: t("supervisor.1_p_wait_exp_n") }),
     ),
   );
   const body = h(
@@ -527,9 +531,9 @@ function renderStaffing(s) {
         { "data-queue": id },
         h("td", { text: queueName(id) }),
         h("td", { text: fmtCount(r.arrivals) }),
-        h("td", { text: fmtSeconds(r.aht_s), title: r.aht_source === "default" ? "no contact handled yet: default AHT" : "observed today" }),
-        h("td", { text: r.load_erlangs.toFixed(2) }),
-        h("td", { class: short ? "bad" : "", text: fmtCount(r.agents_needed), title: `${r.formula}\nT = ${r.sl_target_s} s, target ${fmtPct(r.target_level)}` }),
+        h("td", { text: fmtSeconds(r.aht_s), title: t(r.aht_source === "default" ? "supervisor.aht_default" : "supervisor.aht_observed") }),
+        h("td", { text: t.num(r.load_erlangs, { minimumFractionDigits: 2, maximumFractionDigits: 2 }) }),
+        h("td", { class: short ? "bad" : "", text: fmtCount(r.agents_needed), title: `${r.formula}\n${t("supervisor.staffing_target", { seconds: r.sl_target_s, target: fmtPct(r.target_level) })}` }),
         h("td", { text: fmtCount(r.agents_staffed) }),
         h("td", { text: fmtCount(r.agents_available) }),
         h("td", { text: fmtPct(r.predicted_service_level) }),
@@ -537,20 +541,20 @@ function renderStaffing(s) {
     }),
   );
   table.replaceChildren(head, body);
-  if (!ids.length) table.replaceChildren(h("caption", { class: "empty", text: "Staffing appears once contacts arrive." }));
+  if (!ids.length) table.replaceChildren(h("caption", { class: "empty", text: t("supervisor.staffing_appears_once_contacts_arrive") }));
 }
 
 // ------------------------------------------------------------------ agents
 
 const AGENT_COLUMNS = [
-  ["handled", "Handled"],
-  ["aht_s", "AHT"],
-  ["first_response_median_s", "FR median"],
-  ["first_response_p90_s", "FR p90"],
-  ["offers", "Offers a/d/e"],
-  ["answer_rate", "Answer rate"],
-  ["csat", "CSAT"],
-  ["occupancy", "Occupancy"],
+  ["handled", t("supervisor.handled")],
+  ["aht_s", t("supervisor.aht")],
+  ["first_response_median_s", t("supervisor.fr_median")],
+  ["first_response_p90_s", t("supervisor.fr_p90")],
+  ["offers", t("supervisor.offers_d_e")],
+  ["answer_rate", t("supervisor.answer_rate")],
+  ["csat", t("supervisor.csat")],
+  ["occupancy", t("supervisor.occupancy")],
 ];
 
 function renderAgents(s) {
@@ -564,12 +568,12 @@ function renderAgents(s) {
     h(
       "tr",
       {},
-      h("th", { text: "Agent" }),
-      h("th", { class: "left", text: "State" }),
-      h("th", { text: "In state", title: "now - time of the last state change" }),
-      h("th", { text: "Active", title: "contacts held now / chat slots" }),
-      AGENT_COLUMNS.map(([key, label]) => h("th", { text: label, title: key === "offers" ? "offers accepted / declined / expired" : formulaOf(key) })),
-      h("th", { class: "left", text: "Actions" }),
+      h("th", { text: t("supervisor.agent") }),
+      h("th", { class: "left", text: t("supervisor.state") }),
+      h("th", { text: t("supervisor.state_2"), title: t("supervisor.now_time_last_state_change") }),
+      h("th", { text: t("supervisor.active"), title: t("supervisor.contacts_held_now_chat_slots") }),
+      AGENT_COLUMNS.map(([key, text]) => h("th", { text, title: key === "offers" ? t("supervisor.offers_ade") : formulaOf(key) })),
+      h("th", { class: "left", text: t("supervisor.actions") }),
     ),
   );
   const body = h(
@@ -589,38 +593,38 @@ function renderAgents(s) {
             "td",
             {
               class: missed ? "bad" : "",
-              title: missed ? `${live.missed_offers_in_a_row} offers in a row expired` : "accepted / declined / expired",
+              title: missed ? t("supervisor.missed_in_row", { count: live.missed_offers_in_a_row }) : t("supervisor.ade"),
             },
             `${fmtCount((kpis.offers_accepted || {}).value)} / ${fmtCount((kpis.offers_declined || {}).value)} / ${fmtCount((kpis.offers_expired || {}).value)}`,
-            said ? h("div", { class: "decline-reason", title: "the reason given for the last decline", text: `declined: “${said}”` }) : null,
+            said ? h("div", { class: "decline-reason", title: t("supervisor.reason_given_last_decline"), text: t("supervisor.declined_said", { said }) }) : null,
           );
         }
         return h("td", { text: fmtKpi(key, kpis[key]), title: kpiTitle(key, kpis[key]) });
       });
       const select = h(
         "select",
-        { class: "mini", "aria-label": `Set ${agentName(id)}'s status` },
-        h("option", { value: "", text: "Set status…" }),
-        h("option", { value: "available", text: "Available" }),
-        h("option", { value: "away", text: "Away" }),
-        h("option", { value: "offline", text: "Sign out" }),
+        { class: "mini", "aria-label": t("supervisor.set_status_of", { name: agentName(id) }) },
+        h("option", { value: "", text: t("supervisor.set_status") }),
+        h("option", { value: "available", text: t("supervisor.available") }),
+        h("option", { value: "away", text: t("supervisor.away") }),
+        h("option", { value: "offline", text: t("supervisor.sign_out") }),
       );
       select.addEventListener("change", () => setAgentStatus(id, select));
       return h(
         "tr",
         { "data-agent": id },
         h("td", { text: agentName(id) }),
-        h("td", { class: "left" }, h("span", { class: `chip state st-${stateName}`, text: STATE_LABELS[stateName] || stateName })),
+        h("td", { class: "left" }, h("span", { class: `chip state st-${stateName}`, "data-state": stateName, text: STATE_LABEL(stateName) })),
         inState,
-        h("td", { text: `${live.active} / ${live.slots}` }),
+        h("td", { text: `${t.num(live.active)} / ${t.num(live.slots)}` }),
         cells,
-        h("td", { class: "left" }, select, " ", h("button", { type: "button", class: "btn ghost small", text: "Watch", disabled: live.active ? false : true, onclick: () => openWatch(id) })),
+        h("td", { class: "left" }, select, " ", h("button", { type: "button", class: "btn ghost small", text: t("supervisor.watch"), disabled: live.active ? false : true, onclick: () => openWatch(id) })),
       );
     }),
   );
   $("agents-table").replaceChildren(head, body);
   const every = s.agents && Object.keys(s.agents).length;
-  $("agents-note").textContent = every ? `${every} signed in today` : "nobody has signed in yet";
+  $("agents-note").textContent = every ? t("supervisor.signed_in_today", { count: every }) : t("supervisor.nobody_signed_in");
 }
 
 async function setAgentStatus(id, select) {
@@ -630,7 +634,7 @@ async function setAgentStatus(id, select) {
   try {
     await api("POST", `/api/supervisor/agents/${encodeURIComponent(id)}/status`, { status });
   } catch (err) {
-    $("agents-note").textContent = `Could not set ${agentName(id)}'s status: ${err.message}`;
+    $("agents-note").textContent = t("supervisor.set_status_failed", { name: agentName(id), why: err.message });
   } finally {
     select.disabled = false;
     select.value = "";
@@ -643,12 +647,12 @@ function renderGrid(s) {
   const grid = s.stage_x_channel;
   const table = $("journey-grid");
   if (!grid.channels.length) {
-    table.replaceChildren(h("caption", { class: "empty", text: "No contact today yet." }));
+    table.replaceChildren(h("caption", { class: "empty", text: t("supervisor.no_contact_today_yet") }));
     return;
   }
   const max = Math.max(1, ...grid.stages.flatMap((st) => grid.channels.map((ch) => grid.cells[st][ch].queued)));
   table.replaceChildren(
-    h("thead", {}, h("tr", {}, h("th", { text: "Stage" }), grid.channels.map((ch) => h("th", { text: ch })))),
+    h("thead", {}, h("tr", {}, h("th", { text: t("supervisor.stage") }), grid.channels.map((ch) => h("th", { text: CHANNEL_LABEL(ch) })))),
     h(
       "tbody",
       {},
@@ -656,7 +660,7 @@ function renderGrid(s) {
         h(
           "tr",
           { "data-stage": st },
-          h("td", { text: STAGE_LABELS[st] || st }),
+          h("td", { text: STAGE_LABEL(st) }),
           grid.channels.map((ch) => {
             const c = grid.cells[st][ch];
             const abandonRate = c.queued ? c.abandoned / c.queued : 0;
@@ -664,8 +668,8 @@ function renderGrid(s) {
             const heat = c.queued ? Math.min(3, 1 + Math.floor((c.queued / max) * 3)) : 0;
             return h("td", {
               class: hot ? "hot" : heat ? `heat-${heat}` : "",
-              text: c.waiting ? `${c.queued} (${c.waiting})` : String(c.queued),
-              title: `${STAGE_LABELS[st] || st} × ${ch}\nqueued ${c.queued} · answered ${c.answered} · abandoned ${c.abandoned} · waiting now ${c.waiting}`,
+              text: c.waiting ? `${t.num(c.queued)} (${t.num(c.waiting)})` : t.num(c.queued),
+              title: `${STAGE_LABEL(st)} × ${CHANNEL_LABEL(ch)}\n${t("supervisor.grid_cell", { queued: c.queued, answered: c.answered, abandoned: c.abandoned, waiting: c.waiting })}`,
             });
           }),
         ),
@@ -681,16 +685,16 @@ function renderCalls(s) {
     h(
       "div",
       { class: "calls-figures" },
-      h("div", {}, h("b", { text: fmtCount(q.live_calls) }), h("span", { class: "muted small", text: "live calls" })),
-      h("div", { title: "calls whose latest quality sample warns" }, h("b", { text: fmtCount(q.with_warnings) }), h("span", { class: "muted small", text: "with warnings" })),
-      h("div", { title: kpiTitle("mean_mos", mos) }, h("b", { text: fmtMos(mos ? mos.value : null) }), h("span", { class: "muted small", text: "mean MOS today" })),
-      h("div", { title: kpiTitle("quality_warnings", s.totals.quality_warnings) }, h("b", { text: fmtCount(s.totals.quality_warnings ? s.totals.quality_warnings.value : 0) }), h("span", { class: "muted small", text: "warnings today" })),
+      h("div", {}, h("b", { text: fmtCount(q.live_calls) }), h("span", { class: "muted small", text: t("supervisor.live_calls") })),
+      h("div", { title: t("supervisor.calls_whose_latest_quality_sample") }, h("b", { text: fmtCount(q.with_warnings) }), h("span", { class: "muted small", text: t("supervisor.warnings") })),
+      h("div", { title: kpiTitle("mean_mos", mos) }, h("b", { text: fmtMos(mos ? mos.value : null) }), h("span", { class: "muted small", text: t("supervisor.mean_mos_today") })),
+      h("div", { title: kpiTitle("quality_warnings", s.totals.quality_warnings) }, h("b", { text: fmtCount(s.totals.quality_warnings ? s.totals.quality_warnings.value : 0) }), h("span", { class: "muted small", text: t("supervisor.warnings_today") })),
     ),
     q.calls.length
       ? h(
           "table",
           { class: "data" },
-          h("thead", {}, h("tr", {}, h("th", { text: "Call" }), h("th", { class: "left", text: "Agent" }), h("th", { text: "Latest MOS" }), h("th", { text: "Mean MOS" }), h("th", { class: "left", text: "Warning" }))),
+          h("thead", {}, h("tr", {}, h("th", { text: t("supervisor.call") }), h("th", { class: "left", text: t("supervisor.agent") }), h("th", { text: t("supervisor.latest_mos") }), h("th", { text: t("supervisor.mean_mos") }), h("th", { class: "left", text: t("supervisor.warning") }))),
           h(
             "tbody",
             {},
@@ -698,37 +702,38 @@ function renderCalls(s) {
               h(
                 "tr",
                 {},
-                h("td", { text: `${c.channel} #${c.call_id.slice(0, 6)}` }),
+                h("td", {}, CHANNEL_LABEL(c.channel), " ", h("bdi", { text: `#${c.call_id.slice(0, 6)}` })),
                 h("td", { class: "left", text: c.agent ? agentName(c.agent) : "–" }),
                 h("td", { class: c.latest_mos < 3.5 ? "bad" : "", text: fmtMos(c.latest_mos) }),
                 h("td", { text: fmtMos(c.mean_mos) }),
-                h("td", { class: `left${c.warning ? " warn" : ""}`, text: c.warning || "ok" }),
+                h("td", { class: `left${c.warning ? " warn" : ""}`, text: c.warning ? label("console.quality", c.warning) : t("supervisor.ok") }),
               ),
             ),
           ),
         )
-      : h("p", { class: "empty", text: "No live call." }),
+      : h("p", { class: "empty", text: t("supervisor.no_live_call") }),
   );
 }
 
 const CUT_COLUMNS = [
-  ["contacts_waiting", "Waiting"],
-  ["longest_wait_s", "Longest wait"],
-  ["queued", "Queued"],
-  ["answered", "Answered"],
-  ["asa_s", "ASA"],
-  ["service_level", "SL"],
-  ["abandoned", "Abandoned"],
-  ["short_abandons", "Short"],
-  ["abandonment_rate", "Aband. rate"],
-  ["aht_s", "AHT"],
-  ["first_response_median_s", "FR median"],
-  ["csat", "CSAT"],
+  ["contacts_waiting", t("supervisor.waiting")],
+  ["longest_wait_s", t("supervisor.longest_wait")],
+  ["queued", t("supervisor.queued")],
+  ["answered", t("supervisor.answered")],
+  ["asa_s", t("supervisor.asa")],
+  ["service_level", t("supervisor.sl")],
+  ["abandoned", t("supervisor.abandoned")],
+  ["short_abandons", t("supervisor.short")],
+  ["abandonment_rate", t("supervisor.aband_rate")],
+  ["aht_s", t("supervisor.aht")],
+  ["first_response_median_s", t("supervisor.fr_median")],
+  ["csat", t("supervisor.csat")],
 ];
 
 function cutLabel(cut, key) {
   if (cut === "by_queue") return queueName(key);
-  if (cut === "by_stage") return STAGE_LABELS[key] || key;
+  if (cut === "by_stage") return STAGE_LABEL(key);
+  if (cut === "by_channel") return CHANNEL_LABEL(key);
   return key;
 }
 
@@ -737,7 +742,7 @@ function renderCut(s) {
   const rows = s[cut] || {};
   const keys = Object.keys(rows);
   $("cut-table").replaceChildren(
-    h("thead", {}, h("tr", {}, h("th", { text: cut.slice(3) }), CUT_COLUMNS.map(([key, label]) => h("th", { text: label, title: formulaOf(key) })))),
+    h("thead", {}, h("tr", {}, h("th", { text: t(`supervisor.cut.${cut.slice(3)}`) }), CUT_COLUMNS.map(([key, text]) => h("th", { text, title: formulaOf(key) })))),
     h(
       "tbody",
       {},
@@ -764,8 +769,14 @@ for (const button of document.querySelectorAll("[data-cut]")) {
 function render() {
   const s = state.snapshot;
   if (!s) return;
-  const since = new Date(s.since * 1000);
-  $("since").textContent = `Today: every figure counts since ${since.toISOString().slice(11, 16)} UTC (${since.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" })} your time). Hover a figure for its formula.`;
+  // The day in the locale's calendar (Jalali in fa), the start in UTC and in local time.
+  const since = $("since");
+  since.dataset.since = String(s.since);
+  since.textContent = t("supervisor.since", {
+    day: t.date(s.since, { weekday: "long", year: "numeric", month: "long", day: "numeric" }),
+    utc: t.date(s.since, { hour: "2-digit", minute: "2-digit", hourCycle: "h23", timeZone: "UTC" }),
+    local: t.time(s.since),
+  });
   renderTiles(s);
   renderAlerts(s);
   renderQueues(s);
@@ -782,10 +793,10 @@ function render() {
 async function openWatch(agentId) {
   state.watchAgent = agentId;
   $("watch").hidden = false;
-  $("watch-title").textContent = `Live chats of ${agentName(agentId)}`;
-  $("watch-sub").textContent = "Read-only: the visitor and the agent do not see you.";
+  $("watch-title").textContent = t("supervisor.live_chats_of", { name: agentName(agentId) });
+  $("watch-sub").textContent = t("supervisor.read_only_visitor_agent");
   const list = $("watch-list");
-  list.replaceChildren(h("li", { class: "muted", text: "Loading…" }));
+  list.replaceChildren(h("li", { class: "muted", text: t("supervisor.loading") }));
   try {
     const data = await api("GET", `/api/contacts?status=active&agent_id=${encodeURIComponent(agentId)}&limit=50`);
     const contacts = data.contacts;
@@ -795,15 +806,15 @@ async function openWatch(agentId) {
             h(
               "li",
               { "data-contact": c.id, class: c.id === state.watching ? "current" : "" },
-              h("span", { text: `${c.name || "Visitor"} · ${queueName(c.queue_id)} · ${STAGE_LABELS[c.stage] || c.stage}` }),
-              h("button", { type: "button", class: "btn ghost small", text: "Watch", onclick: () => watch(c.id) }),
+              h("span", { text: t("supervisor.watch_item", { name: c.name || t("console.visitor"), queue: queueName(c.queue_id), stage: STAGE_LABEL(c.stage) }) }),
+              h("button", { type: "button", class: "btn ghost small", text: t("supervisor.watch"), onclick: () => watch(c.id) }),
             ),
           )
-        : [h("li", { class: "muted", text: "No live chat right now." })]),
+        : [h("li", { class: "muted", text: t("supervisor.no_live_chat_right_now") })]),
     );
     if (contacts.length && !contacts.some((c) => c.id === state.watching)) watch(contacts[0].id);
   } catch (err) {
-    list.replaceChildren(h("li", { class: "muted", text: `Could not load the chats: ${err.message}` }));
+    list.replaceChildren(h("li", { class: "muted", text: t("supervisor.chats_failed", { why: err.message }) }));
   }
 }
 
@@ -819,17 +830,18 @@ function watch(contactId) {
 function onConversationEvent(event) {
   if (event.contact_id !== state.watching || state.transcriptSeqs.has(event.seq)) return;
   state.transcriptSeqs.add(event.seq);
-  const time = new Date(event.at * 1000).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit", second: "2-digit" });
+  const time = t.date(event.at, { hour: "2-digit", minute: "2-digit", second: "2-digit" });
   let item;
   if (event.type === "chat.message") {
-    const who = event.sender.kind === "agent" ? event.sender.name || "Agent" : event.sender.kind === "visitor" ? event.sender.name || "Visitor" : "System";
-    item = h("li", { class: event.sender.kind }, h("span", { class: "meta", text: `${who} · ${time}` }), h("span", { text: event.body }));
+    const who = event.sender.kind === "agent" ? event.sender.name || t("console.agent") : event.sender.kind === "visitor" ? event.sender.name || t("console.visitor") : t("supervisor.system");
+    item = h("li", { class: event.sender.kind }, h("span", { class: "meta" }, h("bdi", { text: who }), ` · ${time}`), h("span", { text: event.body, dir: "auto" }));
   } else {
+    const target = event.to_agent ? agentName(event.to_agent) : event.to_queue ? queueName(event.to_queue) : "";
     const text = {
-      "contact.joined": `${event.agent_name || "An agent"} joined`,
-      "contact.transferred": `Transferred${event.to_queue ? ` to ${queueName(event.to_queue)}` : ""}${event.to_agent ? ` to ${agentName(event.to_agent)}` : ""}`,
-      "contact.ended": `Ended by ${event.by || "someone"}`,
-      "contact.rated": `Rated ${event.rating}/5`,
+      "contact.joined": t("supervisor.ev.joined", { name: event.agent_name || t("console.an_agent") }),
+      "contact.transferred": target ? t("supervisor.ev.transferred_to", { target }) : t("supervisor.ev.transferred"),
+      "contact.ended": t("supervisor.ev.ended_by", { who: event.by ? label("label.party", event.by) : t("supervisor.someone") }),
+      "contact.rated": t("supervisor.ev.rated", { rating: event.rating, best: 5 }),
     }[event.type];
     item = h("li", { class: "system", text: `${text} · ${time}` });
   }
@@ -854,11 +866,17 @@ $("watch-close").addEventListener("click", () => {
 
 function openReassign(queueId, contact) {
   state.reassigning = contact.contact_id;
-  $("reassign-who").textContent = `#${contact.contact_id.slice(0, 8)} · waiting ${fmtClock(contact.wait_s + elapsed())} in ${queueName(queueId)} · ${STAGE_LABELS[contact.stage] || contact.stage} · ${contact.channel}`;
+  $("reassign-who").textContent = t("supervisor.reassign_who", {
+    id: `#${contact.contact_id.slice(0, 8)}`,
+    waited: fmtClock(contact.wait_s + elapsed()),
+    queue: queueName(queueId),
+    stage: STAGE_LABEL(contact.stage),
+    channel: CHANNEL_LABEL(contact.channel),
+  });
   const queues = [...state.queues.values()].sort((a, b) => (a.name || a.id).localeCompare(b.name || b.id));
   $("reassign-queue").replaceChildren(...queues.map((q) => h("option", { value: q.id, text: q.name || q.id, selected: q.id === queueId })));
   const agents = [...state.agents.values()].filter((a) => !a.disabled).sort((a, b) => (a.display_name || a.username).localeCompare(b.display_name || b.username));
-  $("reassign-agent").replaceChildren(h("option", { value: "", text: "Anyone in the queue" }), ...agents.map((a) => h("option", { value: a.id, text: `${a.display_name || a.username} (${STATE_LABELS[(state.snapshot && state.snapshot.agents[a.id] || {}).state] || "not signed in"})` })));
+  $("reassign-agent").replaceChildren(h("option", { value: "", text: t("supervisor.anyone_queue") }), ...agents.map((a) => h("option", { value: a.id, text: t("supervisor.agent_option", { name: a.display_name || a.username, state: ((state.snapshot && state.snapshot.agents[a.id]) || {}).state ? STATE_LABEL(state.snapshot.agents[a.id].state) : t("supervisor.not_signed_in") }) })));
   $("reassign-note").value = "";
   $("reassign-error").textContent = "";
   $("reassign-dialog").showModal();
@@ -878,7 +896,7 @@ $("reassign-form").addEventListener("submit", async (event) => {
     await api("POST", `/api/supervisor/contacts/${encodeURIComponent(state.reassigning)}/reassign`, body);
     $("reassign-dialog").close();
   } catch (err) {
-    $("reassign-error").textContent = err.status === 409 ? "This contact is no longer waiting." : `Could not reassign: ${err.message}`;
+    $("reassign-error").textContent = err.status === 409 ? t("supervisor.no_longer_waiting") : t("supervisor.reassign_failed", { why: err.message });
   } finally {
     $("reassign-submit").disabled = false;
   }
@@ -929,18 +947,35 @@ function reportQuery(extra) {
   return `/api/reports?${params.toString()}`;
 }
 
+/** An interval's start as people read it, in the report's time zone and the locale's
+ * calendar (Jalali in fa, Gregorian in en): the day, or the time, or both. */
 function intervalLabel(iso, interval, multiDay) {
-  // The ISO string is already local to the report's time zone.
-  const day = iso.slice(5, 10);
-  const time = iso.slice(11, 16);
-  if (interval === "day") return iso.slice(0, 10);
-  return multiDay ? `${day} ${time}` : time;
+  const at = Date.parse(iso) / 1000;
+  const zone = state.report && state.report.series ? state.report.series.tz : "UTC";
+  const options = interval === "day" ? { year: "numeric", month: "2-digit", day: "2-digit" } : multiDay ? { month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit", hourCycle: "h23" } : { hour: "2-digit", minute: "2-digit", hourCycle: "h23" };
+  try {
+    return t.date(at, { ...options, timeZone: zone });
+  } catch (_e) {
+    return t.date(at, options); // a zone this browser does not know
+  }
+}
+
+/** A report range end ("2025-01-05T00:00:00+03:30") as a date and time in its zone. */
+function rangeLabel(iso, zone) {
+  const at = Date.parse(iso) / 1000;
+  const options = { year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit", hourCycle: "h23" };
+  try {
+    return t.date(at, { ...options, timeZone: zone });
+  } catch (_e) {
+    return t.date(at, options);
+  }
 }
 
 function keyLabel(by, key) {
   if (by === "agent") return agentName(key);
   if (by === "queue") return queueName(key);
-  if (by === "stage") return STAGE_LABELS[key] || key;
+  if (by === "stage") return STAGE_LABEL(key);
+  if (by === "channel") return CHANNEL_LABEL(key);
   return key;
 }
 
@@ -971,7 +1006,7 @@ async function runReport() {
     state.report = { series, cut, by };
     renderReport();
   } catch (err) {
-    error.textContent = `Could not run the report: ${err.message}`;
+    error.textContent = t("supervisor.report_failed", { why: err.message });
   } finally {
     $("report-run").disabled = false;
   }
@@ -984,63 +1019,64 @@ function renderReport() {
   const multiDay = series.rows.length && series.rows[0].interval_start.slice(0, 10) !== series.rows[series.rows.length - 1].interval_start.slice(0, 10);
   const labels = series.rows.map((r) => intervalLabel(r.interval_start, interval, multiDay));
   const tiles = [
-    ["Queued", fmtCount(totals.queued), formulaOf("queued")],
-    ["Answered", fmtCount(totals.answered), formulaOf("answered")],
+    [t("supervisor.queued"), fmtCount(totals.queued), formulaOf("queued")],
+    [t("supervisor.answered"), fmtCount(totals.answered), formulaOf("answered")],
     ["ASA", fmtSeconds(totals.asa_s), formulaOf("asa_s")],
-    ["Service level", fmtPct(totals.service_level), formulaOf("service_level")],
-    ["Abandonment", fmtPct(totals.abandonment_rate), `${formulaOf("abandonment_rate")}\n${totals.abandoned} abandoned, ${totals.short_abandons} short`],
+    [t("supervisor.service_level"), fmtPct(totals.service_level), formulaOf("service_level")],
+    [t("supervisor.abandonment"), fmtPct(totals.abandonment_rate), `${formulaOf("abandonment_rate")}\n${t("supervisor.abandoned_short", { abandoned: totals.abandoned, short: totals.short_abandons })}`],
     ["AHT", fmtSeconds(totals.aht_s), formulaOf("aht_s")],
-    ["First response", fmtSeconds(totals.first_response_median_s), `${formulaOf("first_response_median_s")}\np90 ${fmtSeconds(totals.first_response_p90_s)}`],
-    ["CSAT", fmtPct(totals.csat), `${formulaOf("csat")}\n${totals.ratings} ratings`],
+    [t("supervisor.first_response"), fmtSeconds(totals.first_response_median_s), `${formulaOf("first_response_median_s")}\n${t("supervisor.p90", { value: fmtSeconds(totals.first_response_p90_s) })}`],
+    ["CSAT", fmtPct(totals.csat), `${formulaOf("csat")}\n${t("supervisor.ratings", { count: totals.ratings })}`],
   ];
   $("report-tiles").replaceChildren(...tiles.map(([label, value, title]) => h("div", { class: "tile", title }, h("span", { class: "label", text: label }), h("span", { class: "value", text: value }))));
   lineChart($("chart-volume"), {
     labels,
     series: [
-      { name: "Queued", values: series.rows.map((r) => r.queued) },
-      { name: "Answered", values: series.rows.map((r) => r.answered) },
-      { name: "Abandoned", values: series.rows.map((r) => r.abandoned) },
+      { name: t("supervisor.queued"), values: series.rows.map((r) => r.queued) },
+      { name: t("supervisor.answered"), values: series.rows.map((r) => r.answered) },
+      { name: t("supervisor.abandoned"), values: series.rows.map((r) => r.abandoned) },
     ],
     format: (v) => fmtCount(v),
     integer: true,
-    emptyText: "No contact in this range",
+    emptyText: t("supervisor.no_contact_range"),
   });
   lineChart($("chart-asa"), {
     labels,
     series: [
-      { name: "ASA", values: series.rows.map((r) => r.asa_s) },
-      { name: "First response (median)", values: series.rows.map((r) => r.first_response_median_s) },
+      { name: t("supervisor.asa"), values: series.rows.map((r) => r.asa_s) },
+      { name: t("supervisor.first_response_median"), values: series.rows.map((r) => r.first_response_median_s) },
     ],
     format: fmtSeconds,
-    emptyText: "No contact answered in this range",
+    emptyText: t("supervisor.no_contact_answered_range"),
   });
   lineChart($("chart-sl"), {
     labels,
-    series: [{ name: "Service level", values: series.rows.map((r) => r.service_level) }],
+    series: [{ name: t("supervisor.service_level"), values: series.rows.map((r) => r.service_level) }],
     format: fmtPct,
     max: 1,
     target: state.rules.service_level_target || 0.8,
-    emptyText: "No contact answered or abandoned in this range",
+    emptyText: t("supervisor.no_contact_answered_abandoned_range"),
   });
   const cutBy = cut.by;
   const sums = sumByKey(cut.rows);
   const keys = [...sums.keys()].sort((a, b) => sums.get(b).queued - sums.get(a).queued || a.localeCompare(b)).slice(0, 12);
-  $("bars-title").textContent = `By ${cutBy === "stage" ? "stage of origin" : cutBy}`;
+  $("bars-title").textContent = t(`supervisor.bars_by.${cutBy}`);
   barChart($("chart-bars"), {
     categories: keys.map((k) => keyLabel(cutBy, k)),
     series: [
-      { name: "Queued", values: keys.map((k) => (cutBy === "agent" ? null : sums.get(k).queued)) },
-      { name: "Answered", values: keys.map((k) => sums.get(k).answered) },
-      { name: "Abandoned", values: keys.map((k) => (cutBy === "agent" ? null : sums.get(k).abandoned)) },
+      { name: t("supervisor.queued"), values: keys.map((k) => (cutBy === "agent" ? null : sums.get(k).queued)) },
+      { name: t("supervisor.answered"), values: keys.map((k) => sums.get(k).answered) },
+      { name: t("supervisor.abandoned"), values: keys.map((k) => (cutBy === "agent" ? null : sums.get(k).abandoned)) },
     ],
     format: (v) => fmtCount(v),
     integer: true,
+    emptyText: t("supervisor.no_contact_range"),
   });
   const rows = by ? cut.rows : series.rows;
   const columns = ["queued", "answered", "abandoned", "short_abandons", "asa_s", "service_level", "abandonment_rate", "aht_s", "first_response_median_s", "csat"];
   const fmt = (name, v) => (name.endsWith("_s") ? fmtSeconds(v) : ["service_level", "abandonment_rate", "csat"].includes(name) ? fmtPct(v) : fmtCount(v));
   $("report-table").replaceChildren(
-    h("thead", {}, h("tr", {}, h("th", { text: "Interval" }), by ? h("th", { class: "left", text: by }) : null, columns.map((c) => h("th", { text: c.replace(/_s$/, "").replaceAll("_", " "), title: formulaOf(c) })))),
+    h("thead", {}, h("tr", {}, h("th", { text: t("supervisor.interval") }), by ? h("th", { class: "left", text: t(`supervisor.cut.${by}`) }) : null, columns.map((c) => h("th", { text: t(`supervisor.col.${c}`), title: formulaOf(c) })))),
     h(
       "tbody",
       {},
@@ -1049,7 +1085,7 @@ function renderReport() {
         .map((r) => h("tr", {}, h("td", { text: intervalLabel(r.interval_start, interval, multiDay) }), by ? h("td", { class: "left", text: keyLabel(by, r.key) }) : null, columns.map((c) => h("td", { text: fmt(c, r[c]) })))),
     ),
   );
-  $("report-note").textContent = `${series.contacts} contacts · ${series.start.slice(0, 16)} to ${series.end.slice(0, 16)} (${series.tz})`;
+  $("report-note").textContent = t("supervisor.report_note", { count: series.contacts, start: rangeLabel(series.start, series.tz), end: rangeLabel(series.end, series.tz), zone: series.tz });
 }
 
 $("report-form").addEventListener("submit", (event) => {
@@ -1063,9 +1099,10 @@ $("report-csv").addEventListener("click", async () => {
   error.textContent = "";
   try {
     const filename = `report-${by || "all"}-${$("report-interval").value}-${$("report-from").value}-${$("report-to").value}.csv`;
-    await downloadFile(reportQuery({ format: "csv", ...(by ? { by } : {}) }), filename, state.token);
+    // A CSV for people: headers and dates in the page's language (Jalali dates in fa).
+    await downloadFile(reportQuery({ format: "csv", locale: t.locale, ...(by ? { by } : {}) }), filename, state.token);
   } catch (err) {
-    error.textContent = `Could not download the CSV: ${err.message}`;
+    error.textContent = t("supervisor.csv_failed", { why: err.message });
   }
 });
 

@@ -23,6 +23,7 @@
   window.__northwindChatWidget = true;
 
   // ------------------------------------------------------------------ where we come from
+  const clip = (s, n) => (typeof s === "string" ? s.slice(0, n) : "");
   const script =
     document.currentScript ||
     Array.from(document.getElementsByTagName("script")).find((s) => /\/widget\.js(\?|$)/.test(s.src));
@@ -31,7 +32,14 @@
   const WS_URL = ORIGIN.replace(/^http/, "ws") + "/ws/visitor";
   const STAGES = ["awareness", "consideration", "decision", "purchase", "retention"];
   const STAGE = STAGES.includes(script.dataset.stage) ? script.dataset.stage : "";
-  const BRAND = script.dataset.title || "Northwind Bikes";
+  // The site's name in the header; the catalogue's (widget.brand) when the tag gives none.
+  const TITLE = script.dataset.title || "";
+  // The site (its id, for its languages) and the languages this page would like, best
+  // first: the host page's lang, the tag's data-locale, then the browser's.
+  const SITE = clip(script.dataset.site || "", 32);
+  const WANTED = [document.documentElement.lang, script.dataset.locale, ...(navigator.languages || [navigator.language])]
+    .filter((tag) => typeof tag === "string" && /^[A-Za-z]{2,3}([-_][A-Za-z0-9]{1,8})*$/.test(tag))
+    .slice(0, 8);
   const STORE_KEY = "nwcc.widget.v1";
   const OPEN_KEY = "nwcc.widget.open";
   const MAX_CACHED_EVENTS = 300;
@@ -44,7 +52,6 @@
   ]);
 
   // ------------------------------------------------------------------ small helpers
-  const clip = (s, n) => (typeof s === "string" ? s.slice(0, n) : "");
   let idCounter = 0;
   function newId(prefix) {
     idCounter += 1;
@@ -85,19 +92,28 @@
     return Date.now() / 1000 + (state.skew || 0);
   }
 
+  // ---- i18n: include ----
+  // The server puts the translator (static/common/i18n-core.js, between its markers)
+  // here when it serves /widget.js.  Until the visitor's catalogue arrives nothing is
+  // drawn (the widget stays hidden, as it does until its stylesheet is there).
+  let t = createTranslator(null);
+  let localeReady = false;
+
+  function brand() {
+    return TITLE || t("widget.brand");
+  }
+
   function fmtTime(at) {
-    if (!at) return "";
-    return new Date(at * 1000).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+    return at ? t.time(at) : "";
   }
 
   function fmtOpening(at) {
     if (!at) return "";
     const d = new Date(at * 1000);
-    const now = new Date();
-    const sameDay = d.toDateString() === now.toDateString();
-    const time = d.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
-    if (sameDay) return `today at ${time}`;
-    return `${d.toLocaleDateString([], { weekday: "long" })} at ${time}`;
+    const sameDay = t.date(d, { year: "numeric", month: "numeric", day: "numeric" }) === t.date(new Date(), { year: "numeric", month: "numeric", day: "numeric" });
+    const time = t.time(at);
+    if (sameDay) return t("widget.opening.today", { time });
+    return t("widget.opening.day", { day: t.date(d, { weekday: "long" }), time });
   }
 
   /** DOM builder: text children become text nodes, so data is never parsed as HTML. */
@@ -306,6 +322,34 @@
     return response.status === 204 ? null : response.json();
   }
 
+  function localeQuery() {
+    const query = new URLSearchParams({ want: WANTED.join(",") });
+    if (SITE) query.set("site", SITE);
+    return query.toString();
+  }
+
+  /** The visitor's catalogue (GET /api/locales/widget, cached like /widget.js). */
+  async function loadLocale() {
+    const bundle = await api("GET", "/api/locales/widget?" + localeQuery());
+    t = createTranslator(bundle);
+    localeReady = true;
+    widgetRoot.setAttribute("lang", t.locale);
+    widgetRoot.setAttribute("dir", t.dir);
+    if (t.locale === "fa" && !document.getElementById("nwcc-font")) {
+      // @font-face does not apply inside a Shadow DOM: the face is declared on the page.
+      document.head.append(h("link", { id: "nwcc-font", rel: "stylesheet", href: ORIGIN + "/static/fonts/vazirmatn.css" }));
+    }
+    reveal();
+    renderedView = "";
+    chatDom = null;
+    if (callDom) {
+      callDom.el.remove();
+      callDom = null;
+    }
+    rebuildChrome();
+    render();
+  }
+
   async function renewToken() {
     const data = await api("POST", "/api/visitor/token", { token: state.token });
     state.token = data.token;
@@ -324,7 +368,7 @@
 
   async function loadConfig() {
     try {
-      state.config = await api("GET", "/api/widget/config");
+      state.config = await api("GET", "/api/widget/config?" + localeQuery());
       state.configError = false;
     } catch (_e) {
       state.configError = true;
@@ -354,6 +398,7 @@
         resume.push({ contact_id: conv.id, after_seq: contiguousSeq(conv) });
       }
       const hello = { type: "hello", token: state.token, resume };
+      if (localeReady) hello.locale = t.locale;
       if (state.deviceId) hello.device_id = state.deviceId;
       ws.send(JSON.stringify(hello));
     });
@@ -381,7 +426,7 @@
       }
       if (ev.code === 4403) {
         state.stopped = true; // this site may not use the chat; do not hammer the server
-        toast("Chat is not available on this site.");
+        toast(t("widget.error.not_on_site"));
         return;
       }
       scheduleReconnect(ev.code === 4429 ? 5 : 0);
@@ -724,15 +769,16 @@
   function friendlyError(event) {
     switch (event.code) {
       case "closed":
-        return "This conversation has ended.";
+        return t("widget.error.closed");
       case "rate_limited":
-        return "You're sending messages very quickly — please slow down.";
+        return t("widget.error.rate_limited");
       case "not_found":
-        return "That conversation could not be found.";
+        return t("widget.error.not_found");
       case "invalid_frame":
-        return "That message could not be sent.";
+        return t("widget.error.invalid_frame");
       default:
-        return event.message ? String(event.message).slice(0, 160) : "Something went wrong.";
+        // The server writes its message in the language the socket said (hello.locale).
+        return event.message ? String(event.message).slice(0, 160) : t("widget.error.generic");
     }
   }
 
@@ -740,7 +786,7 @@
     const conv = ensureConv(event.contact_id);
     if (event.to_queue) {
       conv.position = null;
-      state.notice = "We've passed your chat to another team who can help sooner.";
+      state.notice = t("widget.notice.overflowed");
       render();
       return;
     }
@@ -924,14 +970,10 @@
   // call engine above does the WebRTC; this part draws the call over the conversation.
   const callsOn = callsSupported();
   state.deviceId = claimDeviceId(session, "nwcc.widget.device");
-  const QUALITY_WARNINGS = {
-    high_rtt: "long delay on the line",
-    high_jitter: "the connection is unstable",
-    high_loss: "audio is getting lost",
-    low_mos: "poor call quality",
-  };
+  const QUALITY_WARNINGS = ["high_rtt", "high_jitter", "high_loss", "low_mos"];
 
   const calls = new CallEngine({
+    t: (key, params) => t(key, params),
     send(frame, reliable) {
       if (reliable) {
         request(frame);
@@ -1027,78 +1069,80 @@
     const hours = Math.floor(total / 3600);
     const mm = String(Math.floor((total % 3600) / 60)).padStart(hours ? 2 : 1, "0");
     const ss = String(total % 60).padStart(2, "0");
-    return hours ? `${hours}:${mm}:${ss}` : `${mm}:${ss}`;
+    return t.digits(hours ? `${hours}:${mm}:${ss}` : `${mm}:${ss}`);
   }
 
   function callPeerName(call) {
     const conv = call.contactId ? state.convs.get(call.contactId) : null;
-    return (conv && conv.agentName) || call.peerName || BRAND;
+    return (conv && conv.agentName) || call.peerName || brand();
   }
 
   function callStatus(call) {
     const conv = call.contactId ? state.convs.get(call.contactId) : null;
     switch (call.phase) {
       case "outgoing":
-        if (!call.inviteSent) return call.media === "video" ? "Starting your camera…" : "Starting your microphone…";
-        if (call.serverState === "ringing") return "Ringing…";
+        if (!call.inviteSent) return t(call.media === "video" ? "call.starting_camera" : "call.starting_microphone");
+        if (call.serverState === "ringing") return t("call.ringing");
         if (call.queue) {
-          if (conv && conv.position) return `Waiting — you are number ${conv.position}`;
-          return "Waiting for the next available person…";
+          if (conv && conv.position) return t("widget.waiting.position", { position: conv.position });
+          return t("widget.waiting.next");
         }
-        return "Calling…";
+        return t("call.calling");
       case "incoming":
-        return call.media === "video" ? "is calling you · video" : "is calling you";
+        return t(call.media === "video" ? "widget.call.incoming_video" : "widget.call.incoming");
       case "answering":
       case "connecting":
-        return "Connecting…";
+        return t("call.connecting");
       case "active":
         return fmtTimer(Date.now() - call.activeAt);
       case "reconnecting":
-        return "Reconnecting…";
+        return t("call.reconnecting");
       default:
         return callEndText(call);
     }
   }
 
   function callEndText(call) {
-    const talk = call.activeAt ? ` · ${fmtTimer(call.endedAt - call.activeAt)}` : "";
+    const ended = call.activeAt ? t("call.ended_after", { duration: fmtTimer(call.endedAt - call.activeAt) }) : t("call.ended");
+    const caller = call.role === "caller";
     switch (call.reason) {
       case "completed":
-        return `Call ended${talk}`;
+        return ended;
       case "canceled":
-        return "Call canceled";
+        return t("call.canceled");
       case "rejected":
-        return call.role === "caller" ? "Your call was declined" : "Call declined";
+        return t(caller ? "widget.call.declined_yours" : "call.declined");
       case "missed":
-        return call.role === "caller" ? "No answer — please try again" : "Missed call";
+        return t(caller ? "widget.call.no_answer" : "call.missed");
       case "busy":
-        return "Busy right now — please try again later";
+        return t("widget.call.busy");
       case "failed":
-        return call.error ? "The call was not placed" : "The call could not connect";
+        return t(call.error ? "widget.call.not_placed" : "call.could_not_connect");
       case "dropped":
-        return "The call was lost";
+        return t("widget.call.lost");
       case "replaced":
-        return "Connecting…";
+        return t("call.connecting");
       case "user_media_failed":
-        return call.role === "caller" ? "The call was not placed" : "The call was not answered";
+        return t(caller ? "widget.call.not_placed" : "widget.call.not_answered");
       default:
-        return `Call ended${talk}`;
+        return ended;
     }
   }
 
   function peerStateText(call, name) {
     const first = name.split(" ")[0];
-    if (call.peer.onHold) return `${first} put the call on hold`;
+    if (call.peer.onHold) return t("call.peer_on_hold", { name: first });
     const parts = [];
-    if (call.peer.muted) parts.push("muted");
-    if (call.media === "video" && call.peer.cameraOff) parts.push("camera off");
-    return parts.length ? `${first}: ${parts.join(", ")}` : "";
+    if (call.peer.muted) parts.push(t("widget.call.peer_muted"));
+    if (call.media === "video" && call.peer.cameraOff) parts.push(t("widget.call.peer_camera_off"));
+    return parts.length ? t("widget.call.peer_state", { name: first, state: t.list(parts) }) : "";
   }
 
   function qualityText(call) {
     const warning = call.quality.mine || call.quality.theirs;
     if (!warning) return "";
-    return `Weak connection — ${QUALITY_WARNINGS[warning] || warning.replace(/_/g, " ")}`;
+    const what = QUALITY_WARNINGS.includes(warning) ? t(`widget.quality.${warning}`) : warning.replace(/_/g, " ");
+    return t("widget.quality.weak", { what });
   }
 
   function playInto(video, stream) {
@@ -1110,7 +1154,7 @@
   let callDom = null;
   function buildCallDom() {
     const remote = h("video", { class: "call-remote", autoplay: true, playsinline: true });
-    const local = h("video", { class: "call-local", autoplay: true, playsinline: true, "aria-label": "Your camera" });
+    const local = h("video", { class: "call-local", autoplay: true, playsinline: true, "aria-label": t("call.your_camera") });
     local.muted = true;
     const avatar = h("div", { class: "call-avatar", "aria-hidden": "true" });
     const name = h("div", { class: "call-name" });
@@ -1133,7 +1177,7 @@
     );
     const hangup = h(
       "button",
-      { class: "call-btn hangup", type: "button", "aria-label": "Hang up", title: "Hang up", onclick: () => calls.hangup() },
+      { class: "call-btn hangup", type: "button", "aria-label": t("call.hang_up"), title: t("call.hang_up"), onclick: () => calls.hangup() },
       icon("hangup"),
     );
     const accept = h(
@@ -1143,13 +1187,13 @@
     );
     const decline = h(
       "button",
-      { class: "call-btn hangup", type: "button", "aria-label": "Decline", onclick: () => { const c = shownCall(); if (c) calls.reject(c.id); } },
+      { class: "call-btn hangup", type: "button", "aria-label": t("call.decline"), onclick: () => { const c = shownCall(); if (c) calls.reject(c.id); } },
       icon("hangup"),
     );
     const dismiss = h(
       "button",
       { class: "btn secondary small call-dismiss", type: "button", onclick: () => { const c = shownCall(); if (c) calls.dismiss(c.id); } },
-      "OK",
+      t("widget.ok"),
     );
     const stage = h("div", { class: "call-stage" }, remote, avatar, local);
     const info = h("div", { class: "call-info" }, name, status);
@@ -1157,11 +1201,11 @@
     const answer = h(
       "div",
       { class: "call-answer" },
-      h("div", { class: "call-choice-btn" }, decline, h("span", null, "Decline")),
-      h("div", { class: "call-choice-btn" }, accept, h("span", null, "Accept")),
+      h("div", { class: "call-choice-btn" }, decline, h("span", null, t("call.decline"))),
+      h("div", { class: "call-choice-btn" }, accept, h("span", null, t("call.accept"))),
     );
     const ended = h("div", { class: "call-ended" }, error, dismiss);
-    const el = h("section", { class: "call", "aria-label": "Call" }, stage, info, peerState, quality, notice, controls, answer, ended);
+    const el = h("section", { class: "call", "aria-label": t("call.call") }, stage, info, peerState, quality, notice, controls, answer, ended);
     return { el, remote, local, avatar, name, status, peerState, quality, notice, error, mute, camera, hangup, accept, controls, answer, ended, dismiss, shownId: null };
   }
 
@@ -1195,7 +1239,7 @@
     d.el.dataset.callId = call.id;
     playInto(d.remote, live ? call.remote : null);
     playInto(d.local, localVideo ? call.local : null);
-    d.avatar.textContent = peer.trim().charAt(0).toUpperCase() || "N";
+    d.avatar.textContent = peer.trim().charAt(0).toUpperCase() || brand().charAt(0);
     d.name.textContent = peer;
     d.status.textContent = callStatus(call);
     const peerText = live ? peerStateText(call, peer) : "";
@@ -1209,13 +1253,13 @@
     d.controls.hidden = !live;
     d.camera.hidden = !video || call.noCamera;
     d.mute.setAttribute("aria-pressed", call.muted ? "true" : "false");
-    d.mute.setAttribute("aria-label", call.muted ? "Unmute" : "Mute");
-    d.mute.title = call.muted ? "Unmute" : "Mute";
+    d.mute.setAttribute("aria-label", t(call.muted ? "call.unmute" : "call.mute"));
+    d.mute.title = t(call.muted ? "call.unmute" : "call.mute");
     d.camera.setAttribute("aria-pressed", call.cameraOff ? "true" : "false");
-    d.camera.setAttribute("aria-label", call.cameraOff ? "Turn camera on" : "Turn camera off");
+    d.camera.setAttribute("aria-label", t(call.cameraOff ? "call.camera_on" : "call.camera_off"));
     d.camera.title = d.camera.getAttribute("aria-label");
     d.answer.hidden = call.phase !== "incoming";
-    d.accept.setAttribute("aria-label", video ? "Accept video call" : "Accept call");
+    d.accept.setAttribute("aria-label", t(video ? "call.accept_video" : "call.accept_voice"));
     d.ended.hidden = call.phase !== "ended";
     d.error.hidden = !call.error;
     d.error.textContent = call.error;
@@ -1241,14 +1285,20 @@
   // ------------------------------------------------------------------ DOM
   const host = document.createElement("div");
   host.id = "northwind-chat-widget";
-  host.style.display = "none"; // until our stylesheet has loaded (no unstyled flash)
+  host.style.display = "none"; // until our stylesheet and catalogue are here (no flash)
   const root = host.attachShadow({ mode: "open" });
   const link = h("link", { rel: "stylesheet", href: ORIGIN + "/static/widget/widget.css" });
+  let styled = false;
+  function reveal() {
+    if (styled && localeReady) host.style.display = "";
+  }
   link.addEventListener("load", () => {
-    host.style.display = "";
+    styled = true;
+    reveal();
   });
   link.addEventListener("error", () => {
-    host.style.display = "";
+    styled = true;
+    reveal();
   });
 
   const badge = h("span", { class: "badge", "aria-hidden": "true", hidden: true });
@@ -1257,7 +1307,6 @@
     {
       class: "bubble",
       type: "button",
-      "aria-label": "Open chat",
       "aria-expanded": "false",
       "aria-controls": "nwcc-panel",
       onclick: () => setOpen(!state.open),
@@ -1267,27 +1316,26 @@
     badge,
   );
 
-  const headerTitle = h("div", { class: "title", id: "nwcc-title", text: BRAND });
+  const headerTitle = h("div", { class: "title", id: "nwcc-title" });
   const headerSub = h("div", { class: "subtitle", "aria-live": "polite" });
   const endButton = h(
     "button",
     { class: "header-btn end-btn", type: "button", onclick: () => { state.confirmEnd = true; render(); } },
-    "End chat",
   );
   const minimizeButton = h(
     "button",
-    { class: "header-btn icon-btn", type: "button", "aria-label": "Minimise chat", onclick: () => setOpen(false) },
+    { class: "header-btn icon-btn", type: "button", onclick: () => setOpen(false) },
     icon("minus"),
   );
   const avatar = h("div", { class: "avatar", "aria-hidden": "true" });
   const callButton = h(
     "button",
-    { class: "header-btn icon-btn", type: "button", "aria-label": "Call", title: "Call", onclick: () => callAgent("audio") },
+    { class: "header-btn icon-btn", type: "button", onclick: () => callAgent("audio") },
     icon("phone"),
   );
   const videoButton = h(
     "button",
-    { class: "header-btn icon-btn", type: "button", "aria-label": "Video call", title: "Video call", onclick: () => callAgent("video") },
+    { class: "header-btn icon-btn", type: "button", onclick: () => callAgent("video") },
     icon("video"),
   );
   const callButtons = h("div", { class: "header-calls", hidden: true }, callButton, videoButton);
@@ -1303,6 +1351,7 @@
   const callBox = h("div", { class: "call-box", hidden: true });
   const body = h("div", { class: "panel-body" });
   const toasts = h("div", { class: "toasts", role: "status", "aria-live": "assertive" });
+  const footer = h("footer", { class: "panel-footer" });
   const panel = h(
     "section",
     {
@@ -1316,7 +1365,7 @@
     header,
     callBox,
     body,
-    h("footer", { class: "panel-footer" }, "Secure chat · Northwind Support"),
+    footer,
   );
   panel.addEventListener("keydown", (e) => {
     if (e.key === "Escape") {
@@ -1324,7 +1373,15 @@
       setOpen(false);
     }
   });
-  root.append(link, h("div", { class: "widget" }, panel, toasts, bubble));
+  const widgetRoot = h("div", { class: "widget" }, panel, toasts, bubble);
+  root.append(link, widgetRoot);
+
+  /** The texts of the parts built once (the header, the footer): in the visitor's language. */
+  function rebuildChrome() {
+    endButton.textContent = t("widget.end_chat");
+    minimizeButton.setAttribute("aria-label", t("widget.minimise"));
+    footer.textContent = t("widget.footer", { brand: brand() });
+  }
 
   function mount() {
     document.body.append(host);
@@ -1388,7 +1445,7 @@
 
   function renderBubble() {
     bubble.setAttribute("aria-expanded", state.open ? "true" : "false");
-    bubble.setAttribute("aria-label", state.open ? "Close chat" : "Open chat");
+    bubble.setAttribute("aria-label", t(state.open ? "widget.close_chat" : "widget.open_chat"));
     bubble.classList.toggle("is-open", state.open);
     let unread = 0;
     const conv = currentConv();
@@ -1398,21 +1455,22 @@
       }
     }
     badge.hidden = unread === 0;
-    badge.textContent = unread > 9 ? "9+" : String(unread);
-    if (unread) bubble.setAttribute("aria-label", `Open chat (${unread} unread)`);
+    badge.textContent = unread > 9 ? t("widget.unread_many", { count: 9 }) : t.num(unread);
+    if (unread) bubble.setAttribute("aria-label", t("widget.open_chat_unread", { count: unread }));
   }
 
   function renderNow() {
+    if (!localeReady) return;
     renderBubble();
     panel.hidden = !state.open;
     const v = view();
     const conv = currentConv();
     // Header
     const agent = conv && conv.status === "active" ? conv.agentName : "";
-    avatar.textContent = agent ? agent.trim().charAt(0).toUpperCase() : "N";
+    avatar.textContent = agent ? agent.trim().charAt(0).toUpperCase() : brand().charAt(0);
     avatar.classList.toggle("is-agent", !!agent);
-    headerTitle.textContent = agent || BRAND;
-    headerTitle.title = agent || BRAND;
+    headerTitle.textContent = agent || brand();
+    headerTitle.title = agent || brand();
     headerSub.textContent = subtitle(v, conv);
     // During a call its own hang-up button ends it: no second way to end the conversation.
     const onCall = !!calls.live && !!conv && calls.live.contactId === conv.id && isCallContact(conv);
@@ -1422,11 +1480,13 @@
     callButtons.hidden = !canCall;
     header.classList.toggle("has-calls", !!canCall);
     if (canCall) {
-      const first = (conv.agentName || "the agent").split(" ")[0];
-      callButton.setAttribute("aria-label", `Call ${first}`);
-      callButton.title = `Call ${first}`;
-      videoButton.setAttribute("aria-label", `Video call ${first}`);
-      videoButton.title = `Video call ${first}`;
+      const first = conv.agentName ? conv.agentName.split(" ")[0] : "";
+      const callLabel = first ? t("widget.call_name", { name: first }) : t("widget.call_agent");
+      const videoLabel = first ? t("widget.video_call_name", { name: first }) : t("widget.video_call_agent");
+      callButton.setAttribute("aria-label", callLabel);
+      callButton.title = callLabel;
+      videoButton.setAttribute("aria-label", videoLabel);
+      videoButton.title = videoLabel;
     }
     panel.dataset.view = v;
     renderCall();
@@ -1444,26 +1504,26 @@
   }
 
   function subtitle(v, conv) {
-    if (state.socketState !== "open" && (v === "chat" || state.startPending)) return "Reconnecting…";
+    if (state.socketState !== "open" && (v === "chat" || state.startPending)) return t("call.reconnecting");
     const live = calls.live;
-    if (live && live.phase !== "outgoing") return live.media === "video" ? "On a video call" : "On a call";
+    if (live && live.phase !== "outgoing") return t(live.media === "video" ? "widget.sub.on_video_call" : "widget.sub.on_call");
     if (v === "chat" && conv) {
-      if (conv.status === "active") return "Online now";
-      if (conv.status === "queued") return isCallContact(conv) || state.callStart ? "Calling…" : "Waiting for an agent";
-      return "Conversation ended";
+      if (conv.status === "active") return t("widget.sub.online");
+      if (conv.status === "queued") return isCallContact(conv) || state.callStart ? t("call.calling") : t("widget.sub.waiting");
+      return t("widget.sub.ended");
     }
-    if (v === "offline" || v === "offline-sent") return "We'll reply by email";
-    return "We usually reply in a few minutes";
+    if (v === "offline" || v === "offline-sent") return t("widget.sub.reply_by_email");
+    return t("widget.sub.usually");
   }
 
   function buildView(v) {
-    if (v === "loading") return h("div", { class: "center muted" }, h("div", { class: "spinner", "aria-hidden": "true" }), "Connecting…");
+    if (v === "loading") return h("div", { class: "center muted" }, h("div", { class: "spinner", "aria-hidden": "true" }), t("call.connecting"));
     if (v === "unavailable") {
       return h(
         "div",
         { class: "center" },
-        h("p", { class: "muted" }, "Chat is unavailable right now."),
-        h("button", { class: "btn secondary", type: "button", onclick: loadConfig }, "Try again"),
+        h("p", { class: "muted" }, t("widget.unavailable")),
+        h("button", { class: "btn secondary", type: "button", onclick: loadConfig }, t("widget.try_again")),
       );
     }
     if (v === "prechat") return buildPrechat();
@@ -1507,29 +1567,29 @@
   function buildPrechat() {
     const queues = availableQueues();
     const name = h("input", { class: "input", name: "name", required: true, maxlength: 128, autocomplete: "name", value: state.name, "data-autofocus": true });
-    const email = h("input", { class: "input", name: "email", type: "email", maxlength: 256, autocomplete: "email", value: state.email });
+    const email = h("input", { class: "input", name: "email", type: "email", dir: "ltr", maxlength: 256, autocomplete: "email", value: state.email });
     const topic = queueSelect(queues, null);
-    const message = h("textarea", { class: "input", name: "message", rows: 3, maxlength: 4000, placeholder: "Tell us a little about what you need" });
+    const message = h("textarea", { class: "input", name: "message", rows: 3, maxlength: 4000, placeholder: t("widget.prechat.message_placeholder") });
     const form = h(
       "form",
       { class: "form prechat", novalidate: true },
-      h("div", { class: "intro" }, h("h2", { class: "intro-title" }, "Hi there 👋"), h("p", { class: "muted" }, "Questions about a bike, sizing or your order? Chat with our team.")),
-      field("Your name", name),
-      field("Email", email, "optional"),
-      queues.length > 1 ? field("Topic", topic) : null,
-      field("How can we help?", message, "optional"),
+      h("div", { class: "intro" }, h("h2", { class: "intro-title" }, t("widget.prechat.title")), h("p", { class: "muted" }, t("widget.prechat.intro"))),
+      field(t("widget.field.name"), name),
+      field(t("widget.field.email"), email, t("widget.field.optional")),
+      queues.length > 1 ? field(t("widget.field.topic"), topic) : null,
+      field(t("widget.field.help"), message, t("widget.field.optional")),
       h("p", { class: "form-error", role: "alert" }),
-      h("button", { class: "btn primary block", type: "submit" }, "Start chat"),
+      h("button", { class: "btn primary block", type: "submit", "data-action": "start-chat" }, t("widget.prechat.start")),
       callsOn
         ? h(
             "div",
             { class: "call-options" },
-            h("span", { class: "call-or" }, "or talk to us"),
+            h("span", { class: "call-or" }, t("widget.prechat.or_talk")),
             h(
               "div",
               { class: "call-option-btns" },
-              h("button", { class: "btn secondary call-start", type: "button", "data-media": "audio", onclick: () => begin("audio") }, icon("phone"), "Call"),
-              h("button", { class: "btn secondary call-start", type: "button", "data-media": "video", onclick: () => begin("video") }, icon("video"), "Video call"),
+              h("button", { class: "btn secondary call-start", type: "button", "data-media": "audio", onclick: () => begin("audio") }, icon("phone"), t("widget.prechat.call")),
+              h("button", { class: "btn secondary call-start", type: "button", "data-media": "video", onclick: () => begin("video") }, icon("video"), t("widget.prechat.video_call")),
             ),
           )
         : null,
@@ -1540,12 +1600,12 @@
       error.textContent = "";
       const nameValue = name.value.trim();
       if (!nameValue) {
-        error.textContent = media ? "Please tell us your name before you call." : "Please tell us your name.";
+        error.textContent = t(media ? "widget.form.name_before_call" : "widget.form.name_needed");
         name.focus();
         return;
       }
       if (email.value && !email.checkValidity()) {
-        error.textContent = "That email address does not look right.";
+        error.textContent = t("widget.form.email_invalid");
         email.focus();
         return;
       }
@@ -1578,17 +1638,17 @@
     const id = queueId || info.queue || (queues[0] && queues[0].id);
     const queue = queues.find((q) => q.id === id);
     const nextOpen = (queue && !queue.open && queue.next_open) || (id === info.queue && info.nextOpen);
-    if (nextOpen) return `We're closed right now — we open again ${fmtOpening(nextOpen)}.`;
-    if ((queue && !queue.open) || (id === info.queue && info.reason === "closed")) return "We're closed right now.";
-    if (id === info.queue && info.reason === "max_wait") return "Sorry for the wait — everyone is still busy.";
-    return "No one is available to chat right now.";
+    if (nextOpen) return t("widget.offline.closed_until", { when: fmtOpening(nextOpen) });
+    if ((queue && !queue.open) || (id === info.queue && info.reason === "closed")) return t("widget.offline.closed");
+    if (id === info.queue && info.reason === "max_wait") return t("widget.offline.max_wait");
+    return t("widget.offline.no_agents");
   }
 
   function buildOffline() {
     const prefill = (state.offline && state.offline.prefill) || {};
     const queues = state.config ? state.config.queues : [];
     const name = h("input", { class: "input", name: "name", required: true, maxlength: 128, autocomplete: "name", value: prefill.name || state.name, "data-autofocus": true });
-    const email = h("input", { class: "input", name: "email", type: "email", maxlength: 256, autocomplete: "email", value: prefill.email || state.email, required: true });
+    const email = h("input", { class: "input", name: "email", type: "email", dir: "ltr", maxlength: 256, autocomplete: "email", value: prefill.email || state.email, required: true });
     const topic = queueSelect(queues, state.offline && state.offline.queue);
     const message = h("textarea", { class: "input", name: "message", rows: 4, maxlength: 4000, required: true, value: prefill.message || "" });
     topic.addEventListener("change", () => {
@@ -1602,38 +1662,38 @@
         "div",
         { class: "intro" },
         h("div", { class: "intro-icon", "aria-hidden": "true" }, icon("mail")),
-        h("h2", { class: "intro-title" }, "Leave us a message"),
+        h("h2", { class: "intro-title" }, t("widget.offline.title")),
         h("p", { class: "muted opening-note" }, openingText(topic.value)),
-        h("p", { class: "muted" }, "Leave your details and we'll get back to you by email."),
+        h("p", { class: "muted" }, t("widget.offline.intro")),
       ),
-      field("Your name", name),
-      field("Email", email),
-      queues.length > 1 ? field("Topic", topic) : null,
-      field("Message", message),
+      field(t("widget.field.name"), name),
+      field(t("widget.field.email"), email),
+      queues.length > 1 ? field(t("widget.field.topic"), topic) : null,
+      field(t("widget.field.message"), message),
       h("p", { class: "form-error", role: "alert" }),
-      h("button", { class: "btn primary block", type: "submit" }, "Send message"),
+      h("button", { class: "btn primary block", type: "submit" }, t("widget.offline.send")),
     );
     form.addEventListener("submit", (e) => {
       e.preventDefault();
       const error = form.querySelector(".form-error");
       if (!name.value.trim()) {
-        error.textContent = "Please tell us your name.";
+        error.textContent = t("widget.form.name_needed");
         name.focus();
         return;
       }
       if (!email.value.trim() || !email.checkValidity()) {
-        error.textContent = "We need a valid email address to reply.";
+        error.textContent = t("widget.form.email_needed");
         email.focus();
         return;
       }
       if (!message.value.trim()) {
-        error.textContent = "Please write a message.";
+        error.textContent = t("widget.form.message_needed");
         message.focus();
         return;
       }
       const queueId = queues.length > 1 ? topic.value : (queues[0] && queues[0].id) || (state.offline && state.offline.queue);
       if (!queueId) {
-        error.textContent = "Messages cannot be left right now.";
+        error.textContent = t("widget.form.cannot_leave");
         return;
       }
       form.querySelector("button[type=submit]").disabled = true;
@@ -1648,16 +1708,16 @@
       "div",
       { class: "center thanks" },
       h("div", { class: "big-check", "aria-hidden": "true" }, icon("check")),
-      h("h2", { class: "intro-title" }, first ? `Thanks, ${first}!` : "Thanks!"),
-      h("p", { class: "muted" }, "We've got your message and will reply by email as soon as we can."),
-      h("button", { class: "btn secondary", type: "button", onclick: newChat, "data-autofocus": true }, "Done"),
+      h("h2", { class: "intro-title" }, first ? t("widget.thanks_name", { name: first }) : t("widget.thanks")),
+      h("p", { class: "muted" }, t("widget.offline.sent")),
+      h("button", { class: "btn secondary", type: "button", onclick: newChat, "data-autofocus": true }, t("widget.done")),
     );
   }
 
   // The chat view is built once per conversation and updated in place.
   let chatDom = null;
   function buildChatDom() {
-    const list = h("ol", { class: "messages", "aria-label": "Conversation", "aria-live": "polite", "aria-relevant": "additions" });
+    const list = h("ol", { class: "messages", "aria-label": t("widget.conversation"), "aria-live": "polite", "aria-relevant": "additions" });
     const waiting = h("div", { class: "waiting", role: "status" });
     const notice = h("div", { class: "notice", role: "status" });
     const typing = h("div", { class: "typing", "aria-live": "polite" });
@@ -1665,11 +1725,12 @@
       class: "composer-input",
       rows: 1,
       maxlength: 4000,
-      placeholder: "Write a message…",
-      "aria-label": "Message",
+      placeholder: t("widget.composer.placeholder"),
+      "aria-label": t("widget.field.message"),
+      dir: "auto",
       "data-autofocus": true,
     });
-    const sendBtn = h("button", { class: "send-btn", type: "submit", "aria-label": "Send message" }, icon("send"));
+    const sendBtn = h("button", { class: "send-btn", type: "submit", "aria-label": t("widget.composer.send") }, icon("send"));
     const composer = h("form", { class: "composer" }, input, sendBtn);
     composer.addEventListener("submit", (e) => {
       e.preventDefault();
@@ -1694,10 +1755,10 @@
     input.addEventListener("blur", stopTyping);
     const confirm = h(
       "div",
-      { class: "confirm", role: "alertdialog", "aria-label": "End this chat?" },
-      h("span", null, "End this chat?"),
-      h("button", { class: "btn danger small", type: "button", onclick: endChat }, "End chat"),
-      h("button", { class: "btn secondary small", type: "button", onclick: () => { state.confirmEnd = false; render(); } }, "Cancel"),
+      { class: "confirm", role: "alertdialog", "aria-label": t("widget.confirm_end") },
+      h("span", null, t("widget.confirm_end")),
+      h("button", { class: "btn danger small", type: "button", "data-action": "end-chat", onclick: endChat }, t("widget.end_chat")),
+      h("button", { class: "btn secondary small", type: "button", onclick: () => { state.confirmEnd = false; render(); } }, t("widget.cancel")),
     );
     const closing = h("div", { class: "closing" });
     const scroller = h("div", { class: "scroller" }, waiting, list, typing, closing);
@@ -1712,9 +1773,8 @@
 
   /** The estimated wait as a visitor reads it (the server rounds it already). */
   function fmtEta(seconds) {
-    if (seconds < 60) return "less than a minute";
-    const minutes = Math.round(seconds / 60);
-    return `about ${minutes} min`;
+    if (seconds < 60) return t("widget.eta.under_minute");
+    return t("widget.eta.minutes", { count: Math.round(seconds / 60) });
   }
 
   function renderChat(conv) {
@@ -1735,13 +1795,13 @@
     d.waiting.hidden = !waitingNow;
     if (waitingNow) {
       const parts = [];
-      if (!conv) parts.push(h("strong", null, state.callStart ? "Starting your call…" : "Starting your chat…"));
+      if (!conv) parts.push(h("strong", null, t(state.callStart ? "widget.starting_call" : "widget.starting_chat")));
       else if (conv.position) {
-        parts.push(h("strong", null, `Waiting — you are number ${conv.position}`));
+        parts.push(h("strong", null, t("widget.waiting.position", { position: conv.position })));
         if (conv.eta !== null && conv.eta !== undefined) {
           parts.push(h("span", { class: "eta" }, ` · ${fmtEta(conv.eta)}`));
         }
-      } else parts.push(h("strong", null, "Waiting for the next available person…"));
+      } else parts.push(h("strong", null, t("widget.waiting.next")));
       d.waiting.replaceChildren(h("div", { class: "pulse", "aria-hidden": "true" }), h("div", { class: "waiting-text" }, ...parts));
     }
 
@@ -1764,7 +1824,7 @@
     if (typing) {
       d.typing.replaceChildren(
         h("span", { class: "dots", "aria-hidden": "true" }, h("i"), h("i"), h("i")),
-        h("span", { class: "typing-text" }, `${conv.agentName || "Agent"} is typing…`),
+        h("span", { class: "typing-text" }, t("widget.typing", { name: conv.agentName || t("widget.agent") })),
       );
     }
 
@@ -1805,36 +1865,38 @@
     if (ev.type === "chat.message") {
       const mine = ev.sender && ev.sender.kind === "visitor";
       const system = ev.sender && ev.sender.kind === "system";
-      if (system) return h("li", { class: "event" }, ev.body);
+      if (system) return h("li", { class: "event", dir: "auto" }, ev.body);
       const meta = h("div", { class: "meta" }, h("time", null, fmtTime(ev.at)));
       if (mine) meta.append(receiptMark(conv, ev.seq, ev.seq === lastOwn));
       return h(
         "li",
         { class: "msg " + (mine ? "mine" : "theirs"), "data-seq": ev.seq },
-        !mine ? h("div", { class: "sender" }, (ev.sender && ev.sender.name) || "Agent") : null,
-        h("div", { class: "text" }, ev.body),
+        !mine ? h("div", { class: "sender" }, h("bdi", null, (ev.sender && ev.sender.name) || t("widget.agent"))) : null,
+        h("div", { class: "text", dir: "auto" }, ev.body),
         meta,
       );
     }
-    if (ev.type === "contact.joined") return h("li", { class: "event" }, `${ev.agent_name || "An agent"} joined the chat`);
-    if (ev.type === "contact.transferred") return h("li", { class: "event" }, "You're being transferred — please stay with us");
-    if (ev.type === "contact.ended") {
-      return h("li", { class: "event" }, ev.by === "visitor" ? "You ended the chat" : "The chat has ended");
+    if (ev.type === "contact.joined") {
+      return h("li", { class: "event" }, ev.agent_name ? t("widget.event.joined", { name: ev.agent_name }) : t("widget.event.joined_anon"));
     }
-    if (ev.type === "contact.rated") return h("li", { class: "event" }, `You rated this chat ${ev.rating} out of 5`);
+    if (ev.type === "contact.transferred") return h("li", { class: "event" }, t("widget.event.transferred"));
+    if (ev.type === "contact.ended") {
+      return h("li", { class: "event" }, t(ev.by === "visitor" ? "widget.event.you_ended" : "widget.event.ended"));
+    }
+    if (ev.type === "contact.rated") return h("li", { class: "event" }, t("widget.event.rated", { rating: ev.rating }));
     return h("li", { class: "event" });
   }
 
   function receiptMark(conv, seq, isLast) {
-    let label = "Sent";
+    let label = t("widget.receipt.sent");
     let mark = "✓";
     let cls = "sent";
     if (seq <= conv.agentReadSeq) {
-      label = "Read";
-      mark = "Read";
+      label = t("widget.receipt.read");
+      mark = label;
       cls = "read";
     } else if (seq <= conv.agentDeliveredSeq) {
-      label = "Delivered";
+      label = t("widget.receipt.delivered");
       mark = "✓✓";
       cls = "delivered";
     }
@@ -1843,14 +1905,14 @@
 
   function renderPending(msg) {
     const status = msg.failed
-      ? h("span", { class: "receipt failed", title: "Not sent" }, "Not sent")
+      ? h("span", { class: "receipt failed", title: t("widget.receipt.not_sent") }, t("widget.receipt.not_sent"))
       : msg.seq
-        ? h("span", { class: "receipt sent", title: "Sent", "aria-label": "Sent" }, "✓")
-        : h("span", { class: "receipt sending", title: "Sending", "aria-label": "Sending" }, "Sending…");
+        ? h("span", { class: "receipt sent", title: t("widget.receipt.sent"), "aria-label": t("widget.receipt.sent") }, "✓")
+        : h("span", { class: "receipt sending", title: t("widget.receipt.sending"), "aria-label": t("widget.receipt.sending") }, t("widget.receipt.sending_dots"));
     return h(
       "li",
       { class: "msg mine pending", "data-client-id": msg.id },
-      h("div", { class: "text" }, msg.body),
+      h("div", { class: "text", dir: "auto" }, msg.body),
       h("div", { class: "meta" }, h("time", null, fmtTime(msg.at)), status),
     );
   }
@@ -1862,28 +1924,29 @@
   }
 
   function buildClosing(conv, key) {
-    const again = h("button", { class: "btn secondary", type: "button", onclick: newChat }, "Start a new chat");
+    const again = h("button", { class: "btn secondary", type: "button", "data-action": "new-chat", onclick: newChat }, t("widget.new_chat"));
     if (key === "thanks" || key === "rating-sent") {
       return [
         h(
           "div",
           { class: "card thanks" },
           h("div", { class: "big-check", "aria-hidden": "true" }, icon("check")),
-          h("h3", null, "Thank you for your feedback!"),
-          h("p", { class: "muted" }, "Have a great ride. We're here if you need anything else."),
+          h("h3", null, t("widget.rating.thanks")),
+          h("p", { class: "muted" }, t("widget.rating.thanks_more")),
           again,
         ),
       ];
     }
     if (key === "ended") {
-      return [h("div", { class: "card" }, h("p", { class: "muted" }, "This conversation has ended."), again)];
+      return [h("div", { class: "card" }, h("p", { class: "muted" }, t("widget.error.closed")), again)];
     }
     // Rating prompt
     let chosen = 0;
     const stars = [];
-    const group = h("div", { class: "stars", role: "radiogroup", "aria-label": `Rate this ${isCallContact(conv) ? "call" : "chat"} from 1 to 5 stars` });
-    const comment = h("textarea", { class: "input", rows: 2, maxlength: 2000, placeholder: "Anything we could do better? (optional)", "aria-label": "Comment" });
-    const submit = h("button", { class: "btn primary block", type: "submit", disabled: true }, "Send rating");
+    const isCall = isCallContact(conv);
+    const group = h("div", { class: "stars", role: "radiogroup", "aria-label": t(isCall ? "widget.rating.group_call" : "widget.rating.group_chat", { low: 1, high: 5 }) });
+    const comment = h("textarea", { class: "input", rows: 2, maxlength: 2000, dir: "auto", placeholder: t("widget.rating.comment_placeholder"), "aria-label": t("widget.rating.comment") });
+    const submit = h("button", { class: "btn primary block", type: "submit", disabled: true }, t("widget.rating.send"));
     const paint = (n) => stars.forEach((s, i) => s.classList.toggle("on", i < n));
     for (let i = 1; i <= 5; i += 1) {
       const star = h(
@@ -1893,7 +1956,7 @@
           type: "button",
           role: "radio",
           "aria-checked": "false",
-          "aria-label": `${i} star${i > 1 ? "s" : ""}`,
+          "aria-label": t("widget.rating.stars", { count: i }),
           "data-rating": i,
           onclick: () => {
             chosen = i;
@@ -1912,7 +1975,9 @@
     group.addEventListener("keydown", (e) => {
       if (e.key === "ArrowRight" || e.key === "ArrowLeft") {
         e.preventDefault();
-        const next = Math.min(5, Math.max(1, (chosen || 0) + (e.key === "ArrowRight" ? 1 : -1)));
+        // The stars run with the text: the arrow towards its end gives one more.
+        const forward = (e.key === "ArrowRight") === (t.dir !== "rtl");
+        const next = Math.min(5, Math.max(1, (chosen || 0) + (forward ? 1 : -1)));
         stars[next - 1].click();
         stars[next - 1].focus();
       }
@@ -1920,12 +1985,18 @@
     const form = h(
       "form",
       { class: "card rating" },
-      h("h3", null, "How did we do?"),
-      h("p", { class: "muted" }, `Rate your ${isCallContact(conv) ? "call" : "chat"}${conv.agentName ? " with " + conv.agentName : ""}`),
+      h("h3", null, t("widget.rating.title")),
+      h(
+        "p",
+        { class: "muted" },
+        conv.agentName
+          ? t(isCall ? "widget.rating.rate_call_with" : "widget.rating.rate_chat_with", { name: conv.agentName })
+          : t(isCall ? "widget.rating.rate_call" : "widget.rating.rate_chat"),
+      ),
       group,
       comment,
       submit,
-      h("button", { class: "btn link", type: "button", onclick: newChat }, "Skip"),
+      h("button", { class: "btn link", type: "button", onclick: newChat }, t("widget.rating.skip")),
     );
     form.addEventListener("submit", (e) => {
       e.preventDefault();
@@ -1950,6 +2021,14 @@
   // socket is back), then renew the token and connect.
   render();
   (async function boot() {
+    for (let tries = 0; ; tries += 1) {
+      try {
+        await loadLocale();
+        break;
+      } catch (_e) {
+        await new Promise((r) => setTimeout(r, Math.min(15000, 500 * 2 ** tries)));
+      }
+    }
     loadConfig();
     for (let tries = 0; ; tries += 1) {
       try {
