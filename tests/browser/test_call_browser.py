@@ -306,8 +306,10 @@ def test_video_call_between_the_widget_and_the_console(tmp_path: Path, playwrigh
             # (impolite) ignores the agent's, and the call goes on with new ICE
             # credentials on both sides.
             before = {side: side.page.evaluate(ICE_UFRAGS) for side in (agent_b, visitor_b)}
+            # Both pages hold first: an offer must not reach a page that is not holding yet.
             for side in (agent_b, visitor_b):
                 side.page.evaluate("window.__hold = true")
+            for side in (agent_b, visitor_b):
                 side.page.evaluate(RESTART_ICE)
             for side in (agent_b, visitor_b):
                 wait_until(
