@@ -18,6 +18,7 @@ import typer
 
 from contact_center.calls.cli import call_bot
 from contact_center.journey.cli import app as journey_app
+from contact_center.lifecycle.cli import app as lifecycle_app
 from contact_center.settings import Settings, load_settings
 
 app = typer.Typer(no_args_is_help=True, help="Omnichannel contact centre backend.")
@@ -28,6 +29,7 @@ app.add_typer(agents_app, name="agents")
 app.add_typer(queues_app, name="queues")
 app.add_typer(db_app, name="db")
 app.add_typer(journey_app)  # demo-data, sites, stage-rules
+app.add_typer(lifecycle_app)  # backup, restore, retention, visitors, audit
 app.command("call-bot")(call_bot)  # answers calls with a test tone and pattern
 
 T = TypeVar("T")
@@ -35,6 +37,7 @@ T = TypeVar("T")
 
 def _run(settings: Settings, work: Callable[[Any], Awaitable[T]]) -> T:
     """Run ``work(stores)`` against the configured database after migrating it."""
+    from contact_center.audit import AuditLog
     from contact_center.store.database import create_engine, upgrade_schema_async
     from contact_center.store.queues import QueueStore
     from contact_center.store.users import UserStore
@@ -43,12 +46,28 @@ def _run(settings: Settings, work: Callable[[Any], Awaitable[T]]) -> T:
         await upgrade_schema_async(settings.resolved_database_url)
         engine = create_engine(settings.resolved_database_url)
         try:
-            stores = type("Stores", (), {"users": UserStore(engine), "queues": QueueStore(engine)})
+            stores = type(
+                "Stores",
+                (),
+                {
+                    "users": UserStore(engine),
+                    "queues": QueueStore(engine),
+                    "audit": AuditLog(engine),
+                    "engine": engine,
+                },
+            )
             return await work(stores)
         finally:
             await engine.dispose()
 
     return asyncio.run(main())
+
+
+async def _audit(stores: Any, action: str, kind: str, target: str, **details: Any) -> None:
+    """The audit entry of a change made from the command line (actor ``cli:<os user>``)."""
+    from contact_center.audit import Actor
+
+    await stores.audit.record(Actor.cli(), action, target_kind=kind, target_id=target, details=details)
 
 
 @app.command()
@@ -134,7 +153,7 @@ def agents_add(
     settings = load_settings()
 
     async def work(stores: Any) -> None:
-        await stores.users.create(
+        user = await stores.users.create(
             name,
             password,
             role,
@@ -144,6 +163,7 @@ def agents_add(
             capacity={"chat": chat_capacity} if chat_capacity is not None else {},
             queues=[x.strip() for x in queues.split(",") if x.strip()],
         )
+        await _audit(stores, "agent.create", "user", user.id, username=name, role=role)
 
     try:
         _run(settings, work)
@@ -248,7 +268,9 @@ def agents_update(
         if unknown:
             raise LookupError(f"no queue {', '.join(map(repr, unknown))}")
         await stores.users.update(user.id, **changes)
-        return sorted("password" if k == "password" else k for k in changes)
+        changed = sorted(changes)
+        await _audit(stores, "agent.update", "user", user.id, username=name, changed=changed)
+        return changed
 
     try:
         changed = _run(load_settings(), work)
@@ -341,6 +363,7 @@ def queues_add(
         fields.pop("id")
         fields["hours"] = msgspec.to_builtins(body.hours) if body.hours else None
         await stores.queues.create(queue_id, **fields)
+        await _audit(stores, "queue.create", "queue", queue_id)
 
     try:
         _run(load_settings(), work)
@@ -453,6 +476,7 @@ def queues_update(
         if target is not None and (target == queue_id or await stores.queues.get(target) is None):
             raise LookupError(f"cannot overflow to {target!r}: not another existing queue")
         await stores.queues.update(queue_id, **changes)
+        await _audit(stores, "queue.update", "queue", queue_id, changed=sorted(changes))
 
     try:
         _run(load_settings(), work)

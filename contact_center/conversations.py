@@ -26,7 +26,11 @@ class Follower(Protocol):
 
     def begin_sync(self, contact_id: str) -> None: ...
 
-    def end_sync(self, contact_id: str, replayed_up_to: int) -> None: ...
+    def end_sync(self, contact_id: str, replayed_up_to: int, gate_from: int | None = None) -> None: ...
+
+    def sent_up_to(self, contact_id: str) -> int:
+        """The highest seq of this conversation already sent to the socket."""
+        ...
 
     def subscribe(self, topic: str) -> None: ...
 
@@ -96,24 +100,48 @@ class Conversations:
         """An ephemeral event (typing, receipts, queue position): not stored."""
         self._hub.publish(contact_topic(contact_id), p.encode(event))
 
-    async def replay(self, conn: Follower, contact_id: str, after_seq: int, lock: asyncio.Lock) -> int:
+    async def stored_after(self, contact_id: str, after_seq: int) -> list[tuple[int, bytes]]:
+        """Stored events after ``after_seq``, encoded as sent (to repair a gap)."""
+        return [
+            (e.seq, p.encode(server_event(e))) for e in await self.log.history(contact_id, after_seq, 500)
+        ]
+
+    async def replay(
+        self, conn: Follower, contact_id: str, after_seq: int, lock: asyncio.Lock, resend: bool = False
+    ) -> int:
         """Subscribe ``conn`` to the conversation and send it every event after
         ``after_seq``, then the live events that arrived meanwhile, in seq order and
-        without duplicates.  Returns the last seq sent."""
+        without duplicates.  Returns the last seq sent.  A socket that follows the
+        conversation already gets only what it has not had, unless ``resend`` (an
+        explicit ``sync``)."""
         async with lock:
+            if not resend:
+                after_seq = max(after_seq, conn.sent_up_to(contact_id))
             conn.begin_sync(contact_id)
             conn.subscribe(contact_topic(contact_id))
             last = after_seq
+            # Where live events pick up: after what was sent, or after what is stored
+            # if the client claims more than there is (a wrong resume or sync seq must
+            # not silence the conversation).
+            gate_from = after_seq
             try:
+                # Listening before reading: an event stored after the read below is
+                # published after this, so it reaches the socket (held, then sent).
+                await self._hub.subscribed(contact_topic(contact_id))
+                sent = False
                 while True:
                     batch = await self.log.history(contact_id, last, limit=500)
                     for stored in batch:
                         conn.send(server_event(stored))
                         last = stored.seq
+                        sent = True
                     if len(batch) < 500:
                         break
+                gate_from = (
+                    last if sent or after_seq == 0 else min(after_seq, await self.log.last_seq(contact_id))
+                )
             finally:
-                conn.end_sync(contact_id, last)
+                conn.end_sync(contact_id, last, gate_from)
             return last
 
 

@@ -30,7 +30,8 @@ FrameId = Annotated[
 ]
 ContactId = Annotated[str, Meta(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
 QueueId = Annotated[str, Meta(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")]
-Seq = Annotated[int, Meta(ge=0, description="Per-conversation sequence number.")]
+# Bounded to what JavaScript numbers hold exactly (and what both databases store).
+Seq = Annotated[int, Meta(ge=0, le=2**53 - 1, description="Per-conversation sequence number.")]
 ShortText = Annotated[str, Meta(max_length=256)]
 UrlText = Annotated[str, Meta(max_length=2048)]
 Body = Annotated[str, Meta(min_length=1, max_length=4000)]
@@ -1019,14 +1020,16 @@ def decode_client_frame(raw: str | bytes) -> ClientFrame:
 
 def _recover_id(raw: str | bytes) -> str | None:
     try:
-        loose = msgspec.json.decode(raw)
-    except msgspec.DecodeError:
+        loose = msgspec.json.decode(raw, type=_IdOnly)
+    except (msgspec.DecodeError, RecursionError):  # not an object, or nested past all reason
         return None
-    if isinstance(loose, dict):
-        value = loose.get("id")
-        if isinstance(value, str) and len(value) <= 64:
-            return value
-    return None
+    return loose.id if isinstance(loose.id, str) and len(loose.id) <= 64 else None
+
+
+class _IdOnly(Struct):
+    """Just a frame's id, whatever else it holds."""
+
+    id: object = None
 
 
 def encode(event: Struct) -> bytes:

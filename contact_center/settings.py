@@ -91,6 +91,21 @@ class Settings:
     connect_timeout_s: float = 20.0
     reconnect_grace_s: float = 15.0
 
+    # Sign-in throttling (contact_center.signin): failures an account may make in
+    # the window before each further attempt waits base * 2**n seconds (capped); an
+    # address (shared behind NAT) gets its own, larger allowance.
+    login_free_failures: int = 5
+    login_address_free_failures: int = 20
+    login_window_s: float = 900.0
+    login_backoff_base_s: float = 1.0
+    login_backoff_max_s: float = 900.0
+
+    # Data lifecycle (contact_center.lifecycle): transcripts of conversations that
+    # ended more than this many days ago are deleted (0 keeps them forever), checked
+    # every retention_check_s by the process that routes.
+    retention_days: int = 0
+    retention_check_s: float = 3600.0
+
     log_level: str = "info"
     # Extra keyword arguments for tests (never read from the environment).
     extra: dict[str, Any] = field(default_factory=dict, compare=False)

@@ -11,6 +11,7 @@ reach it as ``app.state.services``.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 import uuid
@@ -21,6 +22,7 @@ from prometheus_client import CollectorRegistry
 
 from contact_center import protocol as p
 from contact_center.actions import ContactActions
+from contact_center.audit import AuditLog
 from contact_center.bus import create_bus
 from contact_center.bus.hub import Hub
 from contact_center.bus.redis import RedisBus
@@ -34,13 +36,16 @@ from contact_center.gateway.parts import DashboardFeed
 from contact_center.gateway.presence import Presence
 from contact_center.journey.recorder import JourneyRecorder
 from contact_center.journey.stages import parse_rules
+from contact_center.lifecycle.retention import RetentionJob
 from contact_center.router_driver import STATUS_TOPIC, RouterDriver, RouterStatusMessage
 from contact_center.router_input import AgentDisconnected, MemoryRouterInput, RouterInput
 from contact_center.scale.cluster_router import ClusterRouter
 from contact_center.scale.presence import ClusterPresence
+from contact_center.scale.roll_call import ROLL_CALL_TOPIC, RollCall, reannounce_assignments
 from contact_center.scale.sweeper import PresenceSweeper
 from contact_center.security import Identity, TokenSigner
 from contact_center.settings import Settings
+from contact_center.signin import SignInThrottle, ThrottlePolicy
 from contact_center.store.contacts import ContactStore
 from contact_center.store.conversation_log import ConversationLog
 from contact_center.store.database import create_engine
@@ -84,6 +89,8 @@ class Services:
         self.aggregator = KpiAggregator(since=start_of_day(time.time()))
 
         self.users = UserStore(self.db)
+        self.audit = AuditLog(self.db)
+        self.signin = SignInThrottle(self.audit, ThrottlePolicy.from_settings(settings))
         self.queues = QueueStore(self.db)
         self.visitors = VisitorStore(self.db)
         self.contacts = ContactStore(self.db)
@@ -144,6 +151,11 @@ class Services:
             grace_s={"visitor": settings.visitor_grace_s, "agent": settings.agent_grace_s},
             on_gone={"visitor": self._visitor_gone, "agent": self._agent_gone},
         )
+        # Answers a router that rebuilt itself from the database (Redis lost the log).
+        self.roll_call = RollCall(
+            self.router_input, lambda: self.presence.local_subjects("agent"), self._spawn_reannounce
+        )
+        self._reannouncing: set[asyncio.Task[int]] = set()
         if self.clustered:
             self._cluster(routes)
         # Voice and video calls: this process's devices and the calls it owns.
@@ -176,6 +188,10 @@ class Services:
             "agent": agent_socket(self),
             "supervisor": supervisor_socket(self),
         }
+        # Transcripts past CC_RETENTION_DAYS go, purged by the process that routes.
+        self.retention = RetentionJob(
+            self.db, settings.retention_days, settings.retention_check_s, lambda: self.driver is not None
+        )
         self._queue_status: dict[str, p.QueueStatus] = {}
         self._agent_names: dict[str, str] = {}
         # contact id -> the highest seq this process has delivered to its sockets
@@ -266,6 +282,8 @@ class Services:
         self.hub.observe(CONTACT_TOPIC, self._seen_on_conversation)
         self.hub.observe(DOMAIN_TOPIC, self.domain.on_bus_message, subscribe=DOMAIN_TOPIC)
         self.hub.observe(STATUS_TOPIC, self._router_status, subscribe=STATUS_TOPIC)
+        if self.clustered:
+            self.hub.observe(ROLL_CALL_TOPIC, self.roll_call.answer, subscribe=ROLL_CALL_TOPIC)
         await self.supervision.start()
         await self.router_input.start()
         self.conversation_log.start()
@@ -279,9 +297,11 @@ class Services:
             self.cluster_router.start()
         if self.sweeper is not None:
             self.sweeper.start()
+        self.retention.start()
 
     async def stop(self) -> None:
         self.presence.cancel_all()
+        await self.retention.stop()
         await self.calls.stop()
         await self.supervision.stop()
         if self.sweeper is not None:
@@ -324,6 +344,18 @@ class Services:
                 after = max(0, (self.conversation_log.known_last_seq(contact_id) or 1) - 1)
             for stored in await self.conversation_log.history(contact_id, after):
                 self.hub.deliver_local(topic, p.encode(server_event(stored)))
+        # Assignments published meanwhile are lost the same way; the database has them.
+        await self._reannounce()
+
+    async def _reannounce(self) -> int:
+        return await reannounce_assignments(
+            self.contacts, self.hub, self.presence.local_subjects("agent"), self.agent_name
+        )
+
+    def _spawn_reannounce(self) -> None:
+        task = asyncio.create_task(self._reannounce())
+        self._reannouncing.add(task)
+        task.add_done_callback(self._reannouncing.discard)
 
     def _router_status(self, _topic: str, payload: bytes) -> None:
         message = _status_decoder.decode(payload)

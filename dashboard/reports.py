@@ -32,6 +32,7 @@ from datetime import date, datetime, timedelta, tzinfo
 from typing import Any, Literal, TypedDict
 
 from dashboard import formulas
+from dashboard.csv_cells import text_cell
 from dashboard.lifecycle import journey_stage
 from dashboard.tally import Tally
 
@@ -259,7 +260,8 @@ def row(b_start: datetime, b_end: datetime, cut: str, key: str, t: Tally) -> Rep
 
 def to_csv(rows: Sequence[ReportRow] | Sequence[Mapping[str, Any]]) -> str:
     """Rows as CSV (RFC 4180, CRLF), columns in :data:`COLUMNS` order; ``None`` is an
-    empty cell and floats are rounded to 6 decimals."""
+    empty cell, floats are rounded to 6 decimals, and text that a spreadsheet would
+    run as a formula is quoted (:mod:`dashboard.csv_cells`)."""
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(COLUMNS)
@@ -273,4 +275,7 @@ def _cell(value: Any) -> str:
         return ""
     if isinstance(value, float):
         return repr(round(value, 6))
-    return str(value)
+    if isinstance(value, int):
+        return str(value)
+    # Keys (queue, agent, stage names) are text someone typed: never a formula.
+    return text_cell(str(value))

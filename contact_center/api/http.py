@@ -22,13 +22,17 @@ _encoder = msgspec.json.Encoder()
 
 class ApiError(Exception):
     """An error response: ``code`` for programs, ``message`` for people (a
-    :class:`~contact_center.i18n.Text`, rendered in the request's locale)."""
+    :class:`~contact_center.i18n.Text`, rendered in the request's locale), and any
+    ``headers`` it needs (Retry-After on a 429)."""
 
-    def __init__(self, status: int, code: str, message: str | Text) -> None:
+    def __init__(
+        self, status: int, code: str, message: str | Text, headers: dict[str, str] | None = None
+    ) -> None:
         super().__init__(str(message))
         self.status = status
         self.code = code
         self.message = message
+        self.headers = headers
 
 
 class ErrorBody(msgspec.Struct):
@@ -43,7 +47,9 @@ def json_response(data: Any, status: int = 200, headers: dict[str, str] | None =
 
 
 def error_response(exc: ApiError, locale: str = "en") -> Response:
-    return json_response(ErrorBody(error=exc.code, message=render(exc.message, locale)), exc.status)
+    return json_response(
+        ErrorBody(error=exc.code, message=render(exc.message, locale)), exc.status, exc.headers
+    )
 
 
 def request_locale(request: Request) -> str:
@@ -70,6 +76,12 @@ def identity_of(request: Request) -> Identity | None:
         return parts_of(request).signer.verify(token.strip())
     except TokenError:
         return None
+
+
+def client_address(request: Request) -> str:
+    """The client's address (uvicorn puts the proxy's X-Forwarded-For here when the
+    proxy is trusted)."""
+    return request.client.host if request.client is not None else ""
 
 
 def require(request: Request, role: Role) -> Identity:
@@ -111,3 +123,5 @@ class ApiRoute:
     status: int = 200
     query: Sequence[tuple[str, str, str]] = field(default_factory=tuple)  # (name, type, description)
     response_media: str = "application/json"
+    # Other media types the same operation may answer with (e.g. text/csv when asked).
+    alternative_media: tuple[str, ...] = ()

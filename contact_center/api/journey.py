@@ -17,6 +17,7 @@ import msgspec
 from starlette.requests import Request
 from starlette.responses import Response
 
+from contact_center.api.audit import audited
 from contact_center.api.http import (
     ApiError,
     ApiRoute,
@@ -36,6 +37,7 @@ from contact_center.journey.sites import SiteStore, locales_out
 from contact_center.journey.stages import resolve_stage
 from contact_center.security import Identity, TokenError
 from contact_center.store.models import Site
+from dashboard.csv_cells import safe_cell
 
 DEFAULT_DAYS = 30
 MAX_RANGE_DAYS = 3660
@@ -130,16 +132,35 @@ def _analytics(request: Request) -> JourneyAnalytics:
     return JourneyAnalytics(parts_of(request).db)
 
 
-def _csv(
-    name: str, header: Sequence[str], rows: Iterable[Sequence[Any]], locale: str | None = None
+async def _csv(
+    request: Request,
+    identity: Identity,
+    name: str,
+    header: Sequence[str],
+    rows: Iterable[Sequence[Any]],
+    locale: str | None = None,
 ) -> Response:
-    """The CSV; with ``?locale=`` (the journey page sends its own) the titles are for
-    people, in that language."""
+    """A CSV download (text a spreadsheet would run is quoted), left in the audit log;
+    with ``?locale=`` (the journey page sends its own) the titles are for people, in
+    that language."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(tables.header(locale, header))
+    count = 0
     for row in rows:
-        writer.writerow(["" if v is None else (f"{v:.6g}" if isinstance(v, float) else v) for v in row])
+        count += 1
+        writer.writerow(
+            ["" if v is None else (f"{v:.6g}" if isinstance(v, float) else safe_cell(v)) for v in row]
+        )
+    await audited(
+        request,
+        identity,
+        "export.journey",
+        target_kind="csv",
+        target_id=name,
+        rows=count,
+        query=str(request.query_params)[:500],
+    )
     return Response(
         out.getvalue(),
         media_type="text/csv; charset=utf-8",
@@ -160,10 +181,12 @@ async def journey_funnel(request: Request) -> Response:
 
 
 async def journey_funnel_csv(request: Request) -> Response:
-    require(request, "supervisor")
+    identity = require(request, "supervisor")
     funnel = await _analytics(request).funnel(filters_of(request))
     fields = [f for f in js.FunnelStep.__struct_fields__]
-    return _csv(
+    return await _csv(
+        request,
+        identity,
         "journey-funnel.csv",
         fields,
         ([getattr(s, f) for f in fields] for s in funnel.steps),
@@ -182,12 +205,14 @@ async def journey_grid(request: Request) -> Response:
 
 
 async def journey_grid_csv(request: Request) -> Response:
-    require(request, "supervisor")
+    identity = require(request, "supervisor")
     grid = await _map(request)
     flagged = {(b.stage, b.channel): b for b in grid.bottlenecks}
     fields = list(js.GridCell.__struct_fields__)
     locale = _csv_locale(request)
-    return _csv(
+    return await _csv(
+        request,
+        identity,
         "journey-map.csv",
         [*fields, "bottleneck", "reasons"],
         (
@@ -214,10 +239,12 @@ async def journey_origins(request: Request) -> Response:
 
 
 async def journey_origins_csv(request: Request) -> Response:
-    require(request, "supervisor")
+    identity = require(request, "supervisor")
     origins = await _analytics(request).origins(filters_of(request))
     fields = list(js.OriginRow.__struct_fields__)
-    return _csv(
+    return await _csv(
+        request,
+        identity,
         "journey-origins.csv",
         fields,
         ([getattr(r, f) for f in fields] for r in origins.rows),
@@ -235,10 +262,12 @@ async def journey_attribution(request: Request) -> Response:
 
 
 async def journey_attribution_csv(request: Request) -> Response:
-    require(request, "supervisor")
+    identity = require(request, "supervisor")
     result = await _analytics(request).attribution(filters_of(request), _lookback(request))
     fields = list(js.AttributionRow.__struct_fields__)
-    return _csv(
+    return await _csv(
+        request,
+        identity,
         "journey-attribution.csv",
         fields,
         ([getattr(r, f) for f in fields] for r in result.rows),
@@ -328,7 +357,7 @@ async def list_sites(request: Request) -> Response:
 
 
 async def create_site(request: Request) -> Response:
-    require(request, "admin")
+    identity = require(request, "admin")
     body = await body_of(request, js.SiteCreate)
     try:
         site, key = await SiteStore(parts_of(request).db).create(
@@ -338,6 +367,7 @@ async def create_site(request: Request) -> Response:
         )
     except ValueError as exc:
         raise ApiError(422, "invalid", Text("error.invalid_input", detail=str(exc))) from None
+    await audited(request, identity, "site.create", target_kind="site", target_id=site.id, name=site.name)
     return json_response(js.SiteCreated(site=_site_out(site), key=key), 201)
 
 
@@ -356,9 +386,11 @@ async def update_site(request: Request) -> Response:
 
 
 async def disable_site(request: Request) -> Response:
-    require(request, "admin")
-    if not await SiteStore(parts_of(request).db).set_disabled(request.path_params["site_id"]):
+    identity = require(request, "admin")
+    site_id = request.path_params["site_id"]
+    if not await SiteStore(parts_of(request).db).set_disabled(site_id):
         raise ApiError(404, "not_found", Text("error.no_site"))
+    await audited(request, identity, "site.disable", target_kind="site", target_id=site_id)
     return Response(status_code=204)
 
 
@@ -385,7 +417,7 @@ async def list_stage_rules(request: Request) -> Response:
 
 
 async def add_stage_rule(request: Request) -> Response:
-    require(request, "admin")
+    identity = require(request, "admin")
     body = await body_of(request, js.StageRuleIn)
     parts = parts_of(request)
     try:
@@ -393,11 +425,14 @@ async def add_stage_rule(request: Request) -> Response:
     except InvalidRule as exc:
         raise ApiError(422, "invalid", Text("error.invalid_input", detail=str(exc))) from None
     await parts.journey.reload_rules()
+    await audited(
+        request, identity, "stage_rule.add", target_kind="stage_rule", pattern=body.pattern, stage=body.stage
+    )
     return json_response(await _rule_list(request), 201)
 
 
 async def replace_stage_rules(request: Request) -> Response:
-    require(request, "admin")
+    identity = require(request, "admin")
     body = await body_of(request, js.StageRulesReplace)
     parts = parts_of(request)
     ordered = sorted(
@@ -408,19 +443,30 @@ async def replace_stage_rules(request: Request) -> Response:
     except InvalidRule as exc:
         raise ApiError(422, "invalid", Text("error.invalid_input", detail=str(exc))) from None
     await parts.journey.reload_rules()
+    await audited(
+        request,
+        identity,
+        "stage_rule.replace",
+        target_kind="stage_rule",
+        rules=[f"{r.pattern}={r.stage}" for _, r in ordered][:100],
+    )
     return json_response(await _rule_list(request))
 
 
 async def delete_stage_rule(request: Request) -> Response:
-    require(request, "admin")
+    identity = require(request, "admin")
     parts = parts_of(request)
     try:
         rule_id = int(request.path_params["rule_id"])
     except ValueError:
         raise ApiError(404, "not_found", Text("error.no_such_rule")) from None
+    if not 0 < rule_id < 2**63:
+        # Beyond a 64-bit key no rule can exist; the database would refuse to compare.
+        raise ApiError(404, "not_found", Text("error.no_such_rule"))
     if not await StageRuleStore(parts.db).remove(rule_id):
         raise ApiError(404, "not_found", Text("error.no_such_rule"))
     await parts.journey.reload_rules()
+    await audited(request, identity, "stage_rule.remove", target_kind="stage_rule", target_id=str(rule_id))
     return Response(status_code=204)
 
 

@@ -54,9 +54,14 @@ def openapi_document(routes: Sequence[ApiRoute], version: str) -> dict[str, Any]
                 "content": {"application/json": {"schema": by_type[route.request]}},
             }
             operation["responses"]["422"] = {"description": "invalid body", "content": error}
+        # Any request may also be refused: bad input (400, 404, 409, 413, 422), too many
+        # attempts (429, with Retry-After), each with the same error body.
+        operation["responses"]["4XX"] = {"description": "refused, with the reason", "content": error}
         ok: dict[str, Any] = {"description": "OK"}
         if route.response is not None:
             ok["content"] = {route.response_media: {"schema": by_type[route.response]}}
+            for media in route.alternative_media:
+                ok["content"][media] = {"schema": {"type": "string"}}
         operation["responses"][str(route.status)] = ok
         paths.setdefault(route.path, {})[route.method.lower()] = operation
 

@@ -12,11 +12,13 @@ from typing import Any, Protocol
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from contact_center import protocol as p
+from contact_center.audit import AuditLog
 from contact_center.calls.store import CallStore
 from contact_center.journey.recorder import JourneyRecorder
 from contact_center.router_input import RouterInput
 from contact_center.security import Identity, TokenSigner
 from contact_center.settings import Settings
+from contact_center.signin import SignInThrottle
 from contact_center.store.contacts import ContactStore
 from contact_center.store.conversation_log import ConversationLog
 from contact_center.store.offers import OfferLedger
@@ -41,6 +43,8 @@ class ApiParts(Protocol):
     journey: JourneyRecorder
     router_input: RouterInput
     aggregator: KpiAggregator
+    audit: AuditLog
+    signin: SignInThrottle
 
     @property
     def call_records(self) -> CallStore: ...

@@ -15,6 +15,7 @@ from msgspec import Struct
 from starlette.requests import Request
 from starlette.responses import Response
 
+from contact_center.api.audit import audited
 from contact_center.api.http import ApiError, ApiRoute, json_response, parts_of, request_locale, require
 from contact_center.i18n import Text, tables
 from contact_center.supervisor.records import load_records
@@ -89,7 +90,7 @@ def totals_row(records: list[ContactRecord], start: datetime, end: datetime, by:
 
 
 async def get_report(request: Request) -> Response:
-    require(request, "supervisor")
+    identity = require(request, "supervisor")
     query = request.query_params
     interval = query.get("interval") or "hour"
     if interval not in INTERVALS:
@@ -121,6 +122,15 @@ async def get_report(request: Request) -> Response:
             if not locale
             else tables.to_csv(request_locale(request), reports.COLUMNS, rows)
         )
+        await audited(
+            request,
+            identity,
+            "export.report",
+            target_kind="csv",
+            target_id=name,
+            rows=len(rows),
+            query=str(request.query_params)[:500],
+        )
         return Response(
             body,
             media_type="text/csv; charset=utf-8",
@@ -150,6 +160,7 @@ ROUTES: list[ApiRoute] = [
         "reports",
         role="supervisor",
         response=ReportOut,
+        alternative_media=("text/csv",),
         query=(
             (
                 "from",

@@ -3,6 +3,7 @@ contacts and transcripts."""
 
 from __future__ import annotations
 
+import logging
 import time
 from typing import Any
 
@@ -12,10 +13,12 @@ from starlette.responses import Response
 
 from contact_center import protocol as p
 from contact_center.api import schemas as s
+from contact_center.api.audit import audited
 from contact_center.api.http import (
     ApiError,
     ApiRoute,
     body_of,
+    client_address,
     identity_of,
     json_response,
     parts_of,
@@ -28,20 +31,48 @@ from contact_center.i18n import Text, locale_info
 from contact_center.i18n.catalogue import valid_locale
 from contact_center.router_input import ReloadConfig
 from contact_center.security import Identity, TokenError, new_id
+from contact_center.signin import LOGIN_ACTION
 from contact_center.store.models import Contact
 from contact_center.store.queues import queue_dict, queue_label
 from contact_center.store.users import UserExists, user_dict
+
+log = logging.getLogger(__name__)
 
 # --------------------------------------------------------------------------- auth
 
 
 async def login(request: Request) -> Response:
+    """Check the throttle, then the password; every outcome but a refusal is an
+    ``auth.login`` audit entry (the failures are what the throttle counts)."""
     body = await body_of(request, s.LoginRequest)
     parts = parts_of(request)
-    user = await parts.users.authenticate(body.username, body.password)
-    if user is None:
-        raise ApiError(401, "invalid_credentials", Text("error.login.wrong"))
-    identity = Identity(subject=user.id, role=user.role, name=user.display_name)  # type: ignore[arg-type]
+    address = client_address(request)
+    throttle = parts.signin
+    async with throttle.lock("address:" + address), throttle.lock("account:" + body.username):
+        verdict = await throttle.check(body.username, address, time.time())
+        if not verdict.allowed:
+            log.warning(
+                "sign-in refused for %r from %s: too many failures (%s), retry in %d s",
+                body.username[:64],
+                address,
+                verdict.scope,
+                verdict.retry_after_s,
+            )
+            raise ApiError(
+                429,
+                "too_many_attempts",
+                Text("error.login.too_many", scope=verdict.scope, seconds=verdict.retry_after_s),
+                headers={"Retry-After": str(verdict.retry_after_s)},
+            )
+        user = await parts.users.authenticate(body.username, body.password)
+        if user is None:
+            log.warning("sign-in failed for %r from %s", body.username[:64], address)
+            await audited(
+                request, None, LOGIN_ACTION, target_kind="account", target_id=body.username, outcome="failed"
+            )
+            raise ApiError(401, "invalid_credentials", Text("error.login.wrong"))
+        identity = Identity(subject=user.id, role=user.role, name=user.display_name)  # type: ignore[arg-type]
+        await audited(request, identity, LOGIN_ACTION, target_kind="account", target_id=body.username)
     return json_response(
         s.LoginResponse(
             token=parts.issue_token(identity),
@@ -158,7 +189,7 @@ async def list_agents(request: Request) -> Response:
 
 
 async def create_agent(request: Request) -> Response:
-    require(request, "admin")
+    identity = require(request, "admin")
     body = await body_of(request, s.AgentCreate)
     parts = parts_of(request)
     try:
@@ -175,11 +206,20 @@ async def create_agent(request: Request) -> Response:
     except UserExists:
         raise ApiError(409, "exists", Text("error.user_exists", user=body.username)) from None
     parts.router_input.submit(ReloadConfig(at=time.time(), what="agents"))
+    await audited(
+        request,
+        identity,
+        "agent.create",
+        target_kind="user",
+        target_id=user.id,
+        username=user.username,
+        role=user.role,
+    )
     return json_response(_user_out(user), 201)
 
 
 async def update_agent(request: Request) -> Response:
-    require(request, "admin")
+    identity = require(request, "admin")
     body = await body_of(request, s.AgentUpdate)
     parts = parts_of(request)
     changes = {k: v for k, v in msgspec.structs.asdict(body).items() if v is not None}
@@ -187,6 +227,15 @@ async def update_agent(request: Request) -> Response:
     if user is None:
         raise ApiError(404, "not_found", Text("error.no_such_agent"))
     parts.router_input.submit(ReloadConfig(at=time.time(), what="agents"))
+    await audited(
+        request,
+        identity,
+        "agent.update",
+        target_kind="user",
+        target_id=user.id,
+        username=user.username,
+        changed=sorted(changes),
+    )
     return json_response(_user_out(user))
 
 
@@ -230,7 +279,7 @@ def _check_labels(labels: dict[str, str] | None) -> None:
 
 
 async def create_queue(request: Request) -> Response:
-    require(request, "admin")
+    identity = require(request, "admin")
     body = await body_of(request, s.QueueCreate)
     _check_labels(body.labels)
     parts = parts_of(request)
@@ -242,11 +291,12 @@ async def create_queue(request: Request) -> Response:
     fields["hours"] = msgspec.to_builtins(body.hours) if body.hours else None
     queue = await parts.queues.create(body.id, **fields)
     parts.router_input.submit(ReloadConfig(at=time.time(), what="queues"))
+    await audited(request, identity, "queue.create", target_kind="queue", target_id=queue.id)
     return json_response(_queue_out(queue, parts), 201)
 
 
 async def update_queue(request: Request) -> Response:
-    require(request, "admin")
+    identity = require(request, "admin")
     body = await body_of(request, s.QueueUpdate)
     _check_labels(body.labels)
     parts = parts_of(request)
@@ -256,6 +306,9 @@ async def update_queue(request: Request) -> Response:
     if queue is None:
         raise ApiError(404, "not_found", Text("error.no_such_queue"))
     parts.router_input.submit(ReloadConfig(at=time.time(), what="queues"))
+    await audited(
+        request, identity, "queue.update", target_kind="queue", target_id=queue.id, changed=sorted(changes)
+    )
     return json_response(_queue_out(queue, parts))
 
 

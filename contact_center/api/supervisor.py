@@ -10,6 +10,7 @@ from msgspec import Meta, Struct
 from starlette.requests import Request
 from starlette.responses import Response
 
+from contact_center.api.audit import audited
 from contact_center.api.http import ApiError, ApiRoute, body_of, json_response, parts_of, require
 from contact_center.supervisor.actions import SupervisorActionError
 from dashboard.snapshot import Snapshot
@@ -66,6 +67,15 @@ async def set_agent_status(request: Request) -> Response:
         )
     except SupervisorActionError as exc:
         raise ApiError(exc.status, exc.code, exc.message) from None
+    await audited(
+        request,
+        identity,
+        "supervisor.agent_status",
+        target_kind="user",
+        target_id=request.path_params["agent_id"],
+        status=body.status,
+        reason=body.reason,
+    )
     return json_response(Accepted(status="accepted", at=time.time()), 202)
 
 
@@ -79,6 +89,15 @@ async def reassign_contact(request: Request) -> Response:
         )
     except SupervisorActionError as exc:
         raise ApiError(exc.status, exc.code, exc.message) from None
+    await audited(
+        request,
+        identity,
+        "supervisor.reassign",
+        target_kind="contact",
+        target_id=request.path_params["contact_id"],
+        to_queue=body.to_queue,
+        to_agent=body.to_agent,
+    )
     return json_response(Accepted(status="accepted", at=time.time()), 202)
 
 

@@ -33,6 +33,10 @@ class Bus(abc.ABC):
     async def stop(self) -> None:  # noqa: B027 - optional hook
         """Disconnect."""
 
+    async def subscribed(self, topic: str) -> None:  # noqa: B027 - in-process buses subscribe at once
+        """Return once messages published on ``topic`` from now on reach this
+        process (after :meth:`subscribe`)."""
+
     @abc.abstractmethod
     def publish(self, topic: str, payload: bytes) -> None:
         """Queue one message for every subscriber of ``topic`` on every process.

@@ -54,6 +54,10 @@ class Hub:
             self._bus.subscribe(topic)
         members.add(subscriber)
 
+    async def subscribed(self, topic: str) -> None:
+        """Once this returns, messages published on ``topic`` reach this process."""
+        await self._bus.subscribed(topic)
+
     def unsubscribe(self, topic: str, subscriber: Subscriber) -> None:
         members = self._topics.get(topic)
         if members is None:

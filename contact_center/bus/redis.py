@@ -34,7 +34,10 @@ class RedisBus(Bus):
         super().__init__()
         self._url = url
         self._redis: aioredis.Redis = aioredis.from_url(url, health_check_interval=10)
-        self._pubsub = self._redis.pubsub(ignore_subscribe_messages=True)
+        # Subscribe confirmations are read (not ignored): a replay waits for its
+        # topic's, so no event is published between reading history and listening.
+        self._pubsub = self._redis.pubsub()
+        self._confirmed: dict[str, asyncio.Event] = {}
         self._outbox: deque[tuple[str, bytes]] = deque()
         self._wake = asyncio.Event()
         self._topics: set[str] = set()
@@ -119,12 +122,23 @@ class RedisBus(Bus):
     def subscribe(self, topic: str) -> None:
         if topic not in self._topics:
             self._topics.add(topic)
+            self._confirmed[topic] = asyncio.Event()
             self._changes.put_nowait(("+", topic))
 
     def unsubscribe(self, topic: str) -> None:
         if topic in self._topics:
             self._topics.discard(topic)
+            self._confirmed.pop(topic, None)
             self._changes.put_nowait(("-", topic))
+
+    async def subscribed(self, topic: str, timeout_s: float = 5.0) -> None:
+        """Wait for Redis to confirm the subscription (bounded: with Redis down the
+        caller goes on, and the resync after the outage covers the rest)."""
+        confirmed = self._confirmed.get(topic)
+        if confirmed is None or confirmed.is_set():
+            return
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(confirmed.wait(), timeout_s)
 
     async def _subscriber(self) -> None:
         """Applies subscription changes in order, in batches."""
@@ -160,16 +174,26 @@ class RedisBus(Bus):
                     except Exception:
                         log.exception("redis bus: reconnect callback failed")
                 continue
-            if message is None or message.get("type") != "message":
+            if message is None:
+                continue
+            kind = message.get("type")
+            if kind not in ("message", "subscribe"):
                 continue
             channel = message["channel"]
             topic = channel.decode() if isinstance(channel, bytes) else str(channel)
+            if kind == "subscribe":
+                confirmed = self._confirmed.get(topic)
+                if confirmed is not None:
+                    confirmed.set()
+                continue
             try:
                 self._dispatch(topic, message["data"])
             except Exception:
                 log.exception("redis bus: handler failed for %s", topic)
 
     async def _resubscribe(self) -> bool:
+        for confirmed in self._confirmed.values():
+            confirmed.clear()
         try:
             await self._pubsub.subscribe("cc:bus:hello", *self._topics)
         except (RedisConnectionError, RedisTimeoutError, OSError):

@@ -331,7 +331,13 @@ class CallManager:
             return
         call_id: str = message["call_id"]
         if call_id in self._owned or await self.store.exists(call_id):
-            raise FrameError("conflict", Text("error.call.id_taken"), frame.id)
+            contact_id = await self._own_invite_again(call_id, device)
+            if contact_id is None:
+                raise FrameError("conflict", Text("error.call.id_taken"), frame.id)
+            # The caller re-sent its invite after a reconnect (the ack was lost): the
+            # same call, acknowledged again (its state comes back with the device).
+            session.ack(frame.id, contact_id=contact_id, duplicate=True)
+            return
         media = message["media"]
         channel = "voice" if media == "audio" else "video"
         lifetime_ms = message.get("lifetime")
@@ -382,6 +388,16 @@ class CallManager:
             raise
         session.ack(frame.id, contact_id=contact.id)
         owned.start(lambda: owned.begin(lifetime_s, offer))
+
+    async def _own_invite_again(self, call_id: str, device: Device) -> str | None:
+        """The contact of ``call_id`` if ``device`` placed it, else None."""
+        owned = self._owned.get(call_id)
+        if owned is not None:
+            return owned.contact_id if owned.call.caller.party_id == device.party_id else None
+        row = await self.store.get(call_id)
+        if row is not None and row.caller_party == device.party_id:
+            return row.contact_id
+        return None
 
     async def _invite_queue(
         self,

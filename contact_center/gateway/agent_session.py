@@ -6,6 +6,8 @@ import msgspec
 
 from contact_center import protocol as p
 from contact_center.actions import Actor
+from contact_center.audit import Actor as AuditActor
+from contact_center.audit import peer_address
 from contact_center.conversations import contact_summary, contact_topic
 from contact_center.directory import ContactRef
 from contact_center.gateway.connection import Connection
@@ -100,7 +102,9 @@ class AgentSession(Session):
         if peek.type == "contact.assigned" and peek.contact is not None:
             contact_id = peek.contact.id
             self.assigned.add(contact_id)
-            self.spawn(self.replay(contact_id, 0))
+            if not self.conn.follows(contact_id):  # (a repeated assignment: followed already)
+                self.conn.begin_sync(contact_id)  # hold its live events until the replay
+                self.spawn(self.replay(contact_id, 0))
         elif peek.type == "contact.released" and peek.contact_id is not None:
             self.assigned.discard(peek.contact_id)
             if peek.contact_id not in self.watching:
@@ -162,6 +166,7 @@ class AgentSession(Session):
                         agent_id=self.agent_id,
                     )
                 )
+            self.conn.own_seq(frame.contact_id, appended.event.seq)
             self.ack(
                 frame.id, seq=appended.event.seq, duplicate=appended.duplicate, at=appended.event.created_at
             )
@@ -182,6 +187,7 @@ class AgentSession(Session):
                 p.ReceiptEvent(contact_id=frame.contact_id, by="agent", seq=frame.seq, state=frame.state),
             )
         elif isinstance(frame, p.AgentStatus):
+            self.parts.roll_call.chose(self.agent_id, frame.status, frame.reason or "requested")
             submit(
                 rev.AgentPresenceChanged(
                     at=now, agent_id=self.agent_id, presence=frame.status, reason=frame.reason or "requested"
@@ -235,6 +241,14 @@ class AgentSession(Session):
             watched = await parts.contacts.get(frame.contact_id)
             if watched is None:
                 raise FrameError("not_found", Text("error.no_such_conversation"), frame.id)
+            if watched.id not in self.watching:
+                await self.parts.audit.record(
+                    AuditActor.of(self.identity),
+                    "supervisor.watch",
+                    target_kind="contact",
+                    target_id=watched.id,
+                    address=peer_address(self.conn.websocket),
+                )
             self.watching.add(watched.id)
             last = await self.replay(watched.id, 0)
             self.ack(frame.id, contact_id=watched.id, seq=last)
@@ -249,7 +263,7 @@ class AgentSession(Session):
                     handled.agent_id != self.agent_id and not self.identity.at_least("supervisor")
                 ):
                     raise FrameError("forbidden", Text("error.not_your_conversation"), frame.id)
-            last = await self.replay(frame.contact_id, frame.after_seq)
+            last = await self.replay(frame.contact_id, frame.after_seq, resend=True)
             if frame.id is not None:
                 self.ack(frame.id, contact_id=frame.contact_id, seq=last)
         elif isinstance(frame, p.Ping):

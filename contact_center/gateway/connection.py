@@ -9,13 +9,14 @@ import asyncio
 import contextlib
 import logging
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 import msgspec
 from starlette.websockets import WebSocket, WebSocketState
 
 from contact_center.bus.hub import Hub
 from contact_center.conversations import CONTACT_TOPIC
+from contact_center.gateway.ordering import SeqGate
 from contact_center.protocol import encode
 
 log = logging.getLogger(__name__)
@@ -38,6 +39,14 @@ def payload_seq(payload: bytes) -> int | None:
 
 class SlowConsumer(Exception):
     pass
+
+
+# Waits before reading a missing event from the database (it may still be on its way
+# on the bus), then before giving up on it (it was never stored).
+_REPAIR_DELAYS_S = (0.25, 0.5, 1.0, 2.0, 2.0, 4.0, 8.0)
+
+# (contact id, after seq) -> the stored events after it, encoded, with their seqs.
+Repair = Callable[[str, int], Awaitable[list[tuple[int, bytes]]]]
 
 
 class Connection:
@@ -65,6 +74,11 @@ class Connection:
         # session learns of assignments this way).
         self.observer: Callable[[str, bytes], None] | None = None
         self.observed_prefix = "agent:"
+        # Live conversation events in seq order, once each (gateway.ordering); the
+        # session supplies ``repair`` to read a missing event from the database.
+        self.gate = SeqGate()
+        self.repair: Repair | None = None
+        self._repairs: dict[str, asyncio.Task[None]] = {}
 
     # ------------------------------------------------------------------ outbound
 
@@ -109,6 +123,8 @@ class Connection:
             self.close_code = code
         self._closed = True
         self._wakeup.set()
+        for task in self._repairs.values():
+            task.cancel()
 
     async def drain(self) -> None:
         """Wait until the writer has stopped (after :meth:`close`)."""
@@ -131,6 +147,8 @@ class Connection:
         if topic in self._topics:
             self._topics.discard(topic)
             self._hub.unsubscribe(topic, self)
+            if topic.startswith(CONTACT_TOPIC):
+                self.gate.stop(topic[len(CONTACT_TOPIC) :])
 
     def unsubscribe_all(self) -> None:
         for topic in tuple(self._topics):
@@ -143,12 +161,65 @@ class Connection:
         """Called by the hub for every message on a subscribed topic."""
         if self.observer is not None and topic.startswith(self.observed_prefix):
             self.observer(topic, payload)
-        if self._syncing and topic.startswith(CONTACT_TOPIC):
-            held = self._syncing.get(topic[len(CONTACT_TOPIC) :])
+        if topic.startswith(CONTACT_TOPIC):
+            contact_id = topic[len(CONTACT_TOPIC) :]
+            held = self._syncing.get(contact_id) if self._syncing else None
             if held is not None:
                 held.append(payload)
                 return
+            if self.gate.tracks(contact_id):
+                self._through_gate(contact_id, payload)
+                return
         self.send_raw(payload)
+
+    def _through_gate(self, contact_id: str, payload: bytes) -> None:
+        seq = payload_seq(payload)
+        if seq is None:  # typing, receipts, positions: not numbered
+            self.send_raw(payload)
+            return
+        for ready in self.gate.offer(contact_id, seq, payload):
+            self.send_raw(ready)
+        if self.gate.gap(contact_id) is not None and contact_id not in self._repairs and not self._closed:
+            self._repairs[contact_id] = asyncio.create_task(self._repair(contact_id))
+
+    def follows(self, contact_id: str) -> bool:
+        """A replay of this conversation to this socket has started (or is done)."""
+        return self.gate.tracks(contact_id) or contact_id in self._syncing
+
+    def own_seq(self, contact_id: str, seq: int) -> None:
+        """This socket's own message got ``seq`` (in its ack): not to be sent back."""
+        for ready in self.gate.own(contact_id, seq):
+            self.send_raw(ready)
+
+    async def _repair(self, contact_id: str) -> None:
+        """Events wait behind a missing one: read it from the database, where it is
+        before anyone publishes it; give up (and send what waits) if it never comes."""
+        try:
+            for delay in _REPAIR_DELAYS_S:
+                await asyncio.sleep(delay)
+                after = self.gate.gap(contact_id)
+                if after is None:
+                    return
+                if self.repair is None:
+                    continue
+                try:
+                    fetched = await self.repair(contact_id, after)
+                except Exception:  # the database is restarting: try again after the next wait
+                    log.warning("conversation %s: could not read the gap yet", contact_id)
+                    continue
+                for seq, payload in fetched:
+                    for ready in self.gate.offer(contact_id, seq, payload):
+                        self.send_raw(ready)
+            if self.gate.gap(contact_id) is not None:
+                # Never stored, or unreadable all this time: what waits goes out (held
+                # events must not wait for ever; the client can still sync the gap).
+                log.warning(
+                    "conversation %s: seq %s never came; going on", contact_id, self.gate.gap(contact_id)
+                )
+                for ready in self.gate.skip_gap(contact_id):
+                    self.send_raw(ready)
+        finally:
+            self._repairs.pop(contact_id, None)
 
     # ------------------------------------------------------------------ resume
 
@@ -156,10 +227,13 @@ class Connection:
         """Hold live events for ``contact_id`` until :meth:`end_sync`."""
         self._syncing.setdefault(contact_id, [])
 
-    def end_sync(self, contact_id: str, replayed_up_to: int) -> None:
-        """Release held live events, dropping those the replay already carried."""
+    def sent_up_to(self, contact_id: str) -> int:
+        return self.gate.sent_up_to(contact_id)
+
+    def end_sync(self, contact_id: str, replayed_up_to: int, gate_from: int | None = None) -> None:
+        """Release held live events, dropping those the replay already carried; from
+        now on this conversation's live events pass the gate, from ``gate_from`` on."""
         held = self._syncing.pop(contact_id, [])
+        self.gate.start(contact_id, replayed_up_to if gate_from is None else gate_from)
         for payload in held:
-            seq = payload_seq(payload)
-            if seq is None or seq > replayed_up_to:
-                self.send_raw(payload)
+            self._through_gate(contact_id, payload)

@@ -14,6 +14,7 @@ import msgspec
 
 from contact_center import protocol as p
 from contact_center.actions import ContactActions
+from contact_center.audit import AuditLog
 from contact_center.bus.hub import Hub
 from contact_center.directory import ContactDirectory
 from contact_center.domain import DomainEvents
@@ -21,6 +22,7 @@ from contact_center.gateway.presence import Presence
 from contact_center.gateway.session import Session, SessionParts
 from contact_center.journey.recorder import JourneyRecorder
 from contact_center.router_input import RouterInput
+from contact_center.scale.roll_call import RollCall
 from contact_center.security import Identity, TokenSigner
 from contact_center.settings import Settings
 from contact_center.store.conversation_log import ConversationLog
@@ -96,6 +98,9 @@ class AgentParts(SessionParts, Protocol):
     receipts: ReceiptWriter
     router_input: RouterInput
     domain: DomainEvents
+    audit: AuditLog
+    # Tells a router rebuilt from the database what each console chose.
+    roll_call: RollCall
 
 
 class SnapshotSink(Protocol):
@@ -116,6 +121,8 @@ class DashboardFeed(Protocol):
 
 
 class SupervisorParts(SessionParts, Protocol):
+    audit: AuditLog
+
     @property
     def dashboard(self) -> DashboardFeed: ...
 

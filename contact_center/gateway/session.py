@@ -38,6 +38,7 @@ class Session:
         # frame resent after a lost ack is acknowledged again but not re-applied.
         self._recent: OrderedDict[str, p.Ack] = OrderedDict()
         self._background: set[asyncio.Task[None]] = set()
+        conn.repair = parts.conversations.stored_after
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -80,8 +81,8 @@ class Session:
         widget's queue opens one): its history, then its live events."""
         await self.replay(contact.id, 0)
 
-    async def replay(self, contact_id: str, after_seq: int) -> int:
-        return await self._conversations.replay(self.conn, contact_id, after_seq, self._sync_lock)
+    async def replay(self, contact_id: str, after_seq: int, resend: bool = False) -> int:
+        return await self._conversations.replay(self.conn, contact_id, after_seq, self._sync_lock, resend)
 
     def now(self) -> float:
         return time.time()

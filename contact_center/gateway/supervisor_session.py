@@ -20,6 +20,7 @@ import msgspec
 from starlette.websockets import WebSocket, WebSocketState
 
 from contact_center import protocol as p
+from contact_center.audit import Actor, peer_address
 from contact_center.conversations import contact_topic
 from contact_center.gateway.connection import Connection
 from contact_center.gateway.parts import SupervisorParts
@@ -126,6 +127,14 @@ class SupervisorSession(Session):
             contact = await contacts.get(frame.contact_id)
             if contact is None:
                 raise FrameError("not_found", Text("error.no_such_conversation"), frame.id)
+            if contact.id not in self.watching:
+                await self.parts.audit.record(
+                    Actor.of(self.identity),
+                    "supervisor.watch",
+                    target_kind="contact",
+                    target_id=contact.id,
+                    address=peer_address(self.conn.websocket),
+                )
             self.watching.add(contact.id)
             last = await self.replay(contact.id, 0)
             self.ack(frame.id, contact_id=contact.id, seq=last)
@@ -136,7 +145,7 @@ class SupervisorSession(Session):
         elif isinstance(frame, p.Sync):
             if await contacts.get(frame.contact_id) is None:
                 raise FrameError("not_found", Text("error.no_such_conversation"), frame.id)
-            last = await self.replay(frame.contact_id, frame.after_seq)
+            last = await self.replay(frame.contact_id, frame.after_seq, resend=True)
             if frame.contact_id not in self.watching:
                 # A one-off read: do not keep following it.
                 self.conn.unsubscribe(contact_topic(frame.contact_id))

@@ -127,6 +127,7 @@ class VisitorSession(Session):
                 raise FrameError("closed", Text("error.conversation_ended"), frame.id)
             actor = Actor("visitor", self.visitor_id, ref.name)
             appended = await actions.post_message(ref.contact_id, actor, frame.body, frame.id, self.conn)
+            self.conn.own_seq(ref.contact_id, appended.event.seq)
             self.ack(
                 frame.id, seq=appended.event.seq, duplicate=appended.duplicate, at=appended.event.created_at
             )
@@ -150,11 +151,14 @@ class VisitorSession(Session):
             existing = [
                 c
                 for c in await parts.contacts.for_visitor(self.visitor_id, recent_closed_since=self.now())
-                if c.status in ("queued", "active") and c.queue_id == frame.queue
+                if c.status in ("queued", "active")
+                and c.queue_id == frame.queue
+                and c.channel == frame.channel
             ]
             if existing:
-                # One open conversation per queue: a second tab or a resent start
-                # joins the first one instead of queueing twice.
+                # One open conversation per queue and channel: a second tab or a
+                # resent start joins the first one instead of queueing twice (a call
+                # just hung up, its contact still ending, is not this chat).
                 await self.replay(existing[0].id, 0)
                 self.ack(frame.id, contact_id=existing[0].id, duplicate=True)
                 return
@@ -184,7 +188,7 @@ class VisitorSession(Session):
             await self._tell_agents_about_page(frame.page)
         elif isinstance(frame, p.Sync):
             contact = await self._own(frame.contact_id)
-            last = await self.replay(contact.id, frame.after_seq)
+            last = await self.replay(contact.id, frame.after_seq, resend=True)
             if frame.id is not None:
                 self.ack(frame.id, contact_id=contact.id, seq=last)
         elif isinstance(frame, p.Ping):

@@ -18,6 +18,7 @@ from typing import Any
 from contact_center.i18n.catalogue import catalogue
 from contact_center.i18n.dates import format_datetime
 from contact_center.i18n.text import translate
+from dashboard.csv_cells import text_cell
 
 # Columns holding ISO 8601 times (reports' intervals).
 TIME_COLUMNS = frozenset({"interval_start", "interval_end"})
@@ -42,6 +43,9 @@ def cell(locale: str | None, column: str, value: Any) -> str:
             return value
     if isinstance(value, float):
         return repr(round(value, 6))
+    if isinstance(value, str):
+        # Names people typed (queues, agents, visitors) must never run as formulas.
+        return text_cell(value)
     return str(value)
 
 

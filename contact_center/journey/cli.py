@@ -41,6 +41,15 @@ def _run(work: Callable[[Any], Awaitable[T]]) -> T:
     return asyncio.run(main())
 
 
+async def _audit(engine: Any, action: str, kind: str, target: str, **details: Any) -> None:
+    """The audit entry of a change made from the command line."""
+    from contact_center.audit import Actor, AuditLog
+
+    await AuditLog(engine).record(
+        Actor.cli(), action, target_kind=kind, target_id=target, details=details or None
+    )
+
+
 def _end_of(day: str) -> float:
     if not day:
         today = datetime.now(UTC).date()
@@ -142,9 +151,11 @@ def sites_add(
     from contact_center.journey.sites import SiteStore
 
     async def work(engine: Any) -> tuple[Any, str]:
-        return await SiteStore(engine).create(
+        site, key = await SiteStore(engine).create(
             name, default_locale=default_locale, allowed_locales=_locales(locales)
         )
+        await _audit(engine, "site.create", "site", site.id, name=site.name)
+        return site, key
 
     try:
         site, key = _run(work)
@@ -214,7 +225,10 @@ def sites_disable(site_id: Annotated[str, typer.Argument(help="The site's id.")]
     from contact_center.journey.sites import SiteStore
 
     async def work(engine: Any) -> bool:
-        return await SiteStore(engine).set_disabled(site_id)
+        done = await SiteStore(engine).set_disabled(site_id)
+        if done:
+            await _audit(engine, "site.disable", "site", site_id)
+        return done
 
     if not _run(work):
         typer.echo(f"no site {site_id!r}", err=True)
@@ -250,7 +264,9 @@ def rules_add(
     from contact_center.journey.rules import InvalidRule, StageRuleStore
 
     async def work(engine: Any) -> Any:
-        return await StageRuleStore(engine).add(pattern, stage, position)
+        rule = await StageRuleStore(engine).add(pattern, stage, position)
+        await _audit(engine, "stage_rule.add", "stage_rule", str(rule.id), pattern=pattern, stage=stage)
+        return rule
 
     try:
         rule = _run(work)
@@ -266,7 +282,10 @@ def rules_remove(rule_id: Annotated[int, typer.Argument(help="The rule's id (see
     from contact_center.journey.rules import StageRuleStore
 
     async def work(engine: Any) -> bool:
-        return await StageRuleStore(engine).remove(rule_id)
+        done = await StageRuleStore(engine).remove(rule_id)
+        if done:
+            await _audit(engine, "stage_rule.remove", "stage_rule", str(rule_id))
+        return done
 
     if not _run(work):
         typer.echo(f"no rule {rule_id}", err=True)

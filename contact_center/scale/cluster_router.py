@@ -19,17 +19,19 @@ import json
 import logging
 import time
 import uuid
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
 
 import redis.asyncio as aioredis
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from contact_center.router_driver import RouterDriver
+from contact_center.scale.roll_call import ROLL_CALL_TOPIC
 from contact_center.scale.router_log import RedisRouterInput
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 LEASE_KEY = "cc:router:lease"
 SNAPSHOT_KEY = "cc:router:snapshot"
@@ -66,6 +68,10 @@ class RouterLease:
     async def holder(self) -> str | None:
         value = await self._redis.get(LEASE_KEY)
         return value.decode() if isinstance(value, bytes) else value
+
+
+class LeaseLost(Exception):
+    """The router lease lapsed while this process was taking over."""
 
 
 class ClusterRouter:
@@ -130,11 +136,19 @@ class ClusterRouter:
         log.info("router %s: took the lease, taking over", self.lease.node_id)
         started = time.monotonic()
         driver = self._make_driver()
-        replayed = await self._take_over(driver)
-        self.driver = driver
-        self.takeovers += 1
-        driver.after_batch = self._maybe_snapshot
-        await driver.start(restore_from_database=False)
+        try:
+            # A takeover can outlast the lease (rebuilding from a database that is
+            # itself recovering): keep the lease while it runs, or a standby takes it
+            # meanwhile and both go on taking it from each other.
+            replayed = await self._renewing(self._take_over(driver))
+            self.driver = driver
+            self.takeovers += 1
+            driver.after_batch = self._maybe_snapshot
+            await self._renewing(driver.start(restore_from_database=False))
+        except LeaseLost:
+            log.warning("router %s: lost the lease while taking over; standing by", self.lease.node_id)
+            await self._step_down()
+            return
         self._on_active(driver)
         log.info(
             "router %s: active after %.2fs (%d log items replayed)",
@@ -150,6 +164,23 @@ class ClusterRouter:
                     return
         finally:
             await self._step_down()
+
+    async def _renewing(self, work: Awaitable[T]) -> T:
+        """Run ``work`` while renewing the lease; LeaseLost (``work`` cancelled) if it
+        lapses first."""
+        task = asyncio.ensure_future(work)
+        try:
+            while True:
+                done, _ = await asyncio.wait({task}, timeout=self._lease_s / 3)
+                if done:
+                    return task.result()
+                if not await self.lease.renew():
+                    raise LeaseLost
+        finally:
+            if not task.done():
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await task
 
     async def _step_down(self) -> None:
         driver, self.driver = self.driver, None
@@ -169,6 +200,9 @@ class ClusterRouter:
             # after that is replayed on top (duplicates are ignored by the engine).
             after = await self._input.end_id()
             await driver.load_from_database()
+            # Who is signed in and available only ever travelled in the lost log: ask
+            # the gateways (their answers are logged after ``after``).
+            await self._redis.publish(ROLL_CALL_TOPIC, b"{}")
         replayed = 0
         while True:
             items = await self._input.read_range(after)

@@ -45,6 +45,9 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     kwargs.setdefault("pool_size", 10)
     kwargs.setdefault("max_overflow", 20)
     kwargs.setdefault("pool_pre_ping", True)
+    # A connection whose server went away mid-query (a crash-restart) must not hold
+    # its pool slot forever: connecting and each statement are bounded.
+    kwargs.setdefault("connect_args", {"timeout": 10, "command_timeout": 120})
     return create_async_engine(url, **kwargs)
 
 

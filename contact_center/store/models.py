@@ -362,3 +362,35 @@ class CallRecord(Base):
     # signalling.call.Call.snapshot() of an answered call, kept current by its owner,
     # so that another gateway can take the call over if the owner dies.
     signalling: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True), nullable=True)
+
+
+class AuditRecord(Base):
+    """One staff action: who (the signed-in user, or ``cli:<os user>``, or the
+    server's own jobs as ``system``), what (``action`` on ``target_kind`` /
+    ``target_id``, with ``details``), when, from which address, and how it went.
+    Written by :mod:`contact_center.audit`; failed sign-ins double as the throttle's
+    memory (:mod:`contact_center.signin`), so the indexes serve both."""
+
+    __tablename__ = "audit_log"
+    __table_args__ = (
+        Index("ix_audit_at", "at"),
+        Index("ix_audit_action_target", "action", "target_id", "at"),
+        Index("ix_audit_action_address", "action", "address", "at"),
+        Index("ix_audit_actor", "actor_id", "at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at: Mapped[float] = mapped_column(Float)
+    # user id ("" for the CLI and the server's own jobs)
+    actor_id: Mapped[str] = mapped_column(String(32), default="")
+    actor_name: Mapped[str] = mapped_column(String(128), default="")
+    # agent | supervisor | admin | cli | system | anonymous (a failed sign-in)
+    actor_role: Mapped[str] = mapped_column(String(16), default="")
+    # e.g. auth.login, agent.create, queue.update, supervisor.reassign, export.report
+    action: Mapped[str] = mapped_column(String(64))
+    target_kind: Mapped[str] = mapped_column(String(32), default="")
+    target_id: Mapped[str] = mapped_column(String(128), default="")
+    # ok | failed | refused
+    outcome: Mapped[str] = mapped_column(String(16), default="ok")
+    address: Mapped[str] = mapped_column(String(64), default="")
+    details: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)

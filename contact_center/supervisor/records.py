@@ -47,7 +47,10 @@ async def load_records(db: AsyncEngine, start: float, end: float) -> list[Contac
             Contact.wrap_up_ended_at,
             Contact.csat,
             Queue.sl_target_s,
-            first_reply.c.at.label("first_reply_at"),
+            # After retention deleted the transcript, the contact keeps its first reply.
+            func.coalesce(first_reply.c.at, Contact.data["first_reply_at"].as_float()).label(
+                "first_reply_at"
+            ),
         )
         .outerjoin(Queue, Queue.id == Contact.queue_id)
         .outerjoin(first_reply, first_reply.c.contact_id == Contact.id)

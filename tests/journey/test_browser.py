@@ -23,7 +23,6 @@ from tests.support.server import LiveServer, live_server
 pytestmark = pytest.mark.browser
 
 
-
 @pytest.fixture
 def chromium() -> Iterator[Any]:
     with sync_playwright() as playwright:
