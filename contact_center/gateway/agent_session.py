@@ -48,6 +48,9 @@ class AgentSession(Session):
         # Conversations this agent holds now (kept current from its bus topic).
         self.assigned: set[str] = set()
         self.watching: set[str] = set()
+        # What the client said it holds (hello.resume): every replay of a conversation
+        # on this socket starts there, also one an assignment seen mid-open starts.
+        self.resumed: dict[str, int] = {}
 
     @property
     def agent_id(self) -> str:
@@ -55,6 +58,7 @@ class AgentSession(Session):
 
     async def open(self, hello: p.Hello) -> None:
         parts = self.parts
+        self.resumed = {point.contact_id: point.after_seq for point in hello.resume}
         parts.presence.connected("agent", self.agent_id)
         party_id = parts.calls.attach(self, hello.device_id)
         self.conn.observer = self._observe
@@ -81,9 +85,8 @@ class AgentSession(Session):
                 party_id=party_id,
             )
         )
-        resume = {point.contact_id: point.after_seq for point in hello.resume}
         for contact in contacts:
-            await self.replay(contact.id, resume.get(contact.id, 0))
+            await self.replay(contact.id, self.resumed.get(contact.id, 0))
         # The router answers with this agent's state and outstanding offers.
         parts.router_input.submit(AgentConnected(at=now, agent_id=self.agent_id))
 
@@ -104,7 +107,7 @@ class AgentSession(Session):
             self.assigned.add(contact_id)
             if not self.conn.follows(contact_id):  # (a repeated assignment: followed already)
                 self.conn.begin_sync(contact_id)  # hold its live events until the replay
-                self.spawn(self.replay(contact_id, 0))
+                self.spawn(self.replay(contact_id, self.resumed.get(contact_id, 0)))
         elif peek.type == "contact.released" and peek.contact_id is not None:
             self.assigned.discard(peek.contact_id)
             if peek.contact_id not in self.watching:

@@ -54,7 +54,10 @@ async def _hello(websocket: WebSocket, timeout_s: float) -> p.Hello | None:
         return None
     if message["type"] != "websocket.receive":
         return None
-    raw = message.get("text") or message.get("bytes") or b""
+    # Only a text frame can be a hello: the protocol is JSON text, never binary.
+    raw = message.get("text")
+    if raw is None:
+        return None
     try:
         frame = p.decode_client_frame(raw)
     except p.FrameError:
@@ -171,8 +174,6 @@ async def _frames(
         if message["type"] == "websocket.disconnect":
             return
         raw = message.get("text")
-        if raw is None:
-            raw = message.get("bytes") or b""
         frames_in.inc()
         if not bucket.take(time.monotonic()):
             metrics.gateway_frames_rejected.labels(reason="rate_limited").inc()
@@ -183,6 +184,10 @@ async def _frames(
             continue
         frame_id: str | None = None
         try:
+            if raw is None:
+                # A binary frame, even one holding JSON: the protocol is text only, so a
+                # client that sends bytes learns it at once instead of by accident later.
+                raise p.FrameError("invalid_json", Text("error.frame.binary"))
             frame = p.decode_client_frame(raw)
             frame_id = getattr(frame, "id", None)
             tag = p.frame_tag(type(frame))

@@ -28,7 +28,7 @@ def help_queue(server: LiveServer) -> str:
 
 async def test_bad_frames_get_errors_and_the_socket_stays_up(server: LiveServer, help_queue: str) -> None:
     visitor, contact_id = await _visitor_with_chat(server)
-    cases = [
+    cases: list[tuple[str | bytes, str, str | None]] = [
         ("not json at all", "invalid_json", None),
         ('["a", "list"]', "invalid_json", None),
         (json.dumps({"type": "no.such.type", "id": "x1"}), "unknown_type", "x1"),
@@ -50,6 +50,9 @@ async def test_bad_frames_get_errors_and_the_socket_stays_up(server: LiveServer,
         ),
         (json.dumps({"type": "offer.accept", "id": "x6", "contact_id": contact_id}), "forbidden", "x6"),
         (json.dumps({"type": "hello", "token": "again"}), "invalid_frame", None),
+        # Binary frames are refused even when they hold a valid JSON frame.
+        (json.dumps({"type": "ping", "id": "x7"}).encode(), "invalid_json", None),
+        (b"\xff\xfe", "invalid_json", None),
     ]
     for raw, code, ref in cases:
         start = len(visitor.events)
