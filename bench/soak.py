@@ -360,9 +360,11 @@ class Client:
         contact_id, seq = event["contact_id"], int(event["seq"])
         seen = self.seen.setdefault(contact_id, set())
         if seq in self.own.get(contact_id, ()) and seq not in seen:
-            # One's own message coming back: not a second delivery to anyone.
+            # One's own message coming back (a replay after the resume point): not a
+            # second delivery to anyone, but received, so the next resume starts after it.
             self.ledger.echoes += 1
             seen.add(seq)
+            self.event_high[contact_id] = max(self.event_high.get(contact_id, 0), seq)
             return False
         if seq in seen:
             if contact_id not in self.syncing:
