@@ -84,6 +84,19 @@ def test_every_key_the_pages_use_is_in_their_bundle() -> None:
         assert not sorted(keys - set(messages)), f"{name}: {sorted(keys - set(messages))}"
 
 
+def test_every_dashboard_figure_has_its_definition_in_every_locale() -> None:
+    """The hover text of each KPI (supervisor page) comes from ``kpi.formula.<name>``;
+    the English one says exactly what :mod:`dashboard.formulas` computes."""
+    from dashboard.formulas import LEGEND
+
+    for code in available_locales():
+        staff = load(code, "staff")
+        missing = sorted(name for name in LEGEND if f"kpi.formula.{name}" not in staff)
+        assert not missing, (code, missing)
+    english = load("en", "staff")
+    assert all(english[f"kpi.formula.{name}"] == entry["formula"] for name, entry in LEGEND.items())
+
+
 def test_every_key_the_server_uses_is_in_the_server_catalogue() -> None:
     source = Path(__file__).resolve().parents[2] / "contact_center"
     keys = set()

@@ -324,6 +324,28 @@ function renderFunnel(funnel) {
 
 // ------------------------------------------------------------------ bottlenecks
 
+// Why a cell is a bottleneck, in the reader's language, from the figures the grid
+// carries (the server's English ``reasons`` are for programs; shown only for a rule
+// this page does not know yet).
+function reasonText(rule, cell, total, rules) {
+  if (!cell) return null;
+  switch (rule) {
+    case "abandonment":
+      return t("journey.reason.abandonment", { rate: fmtPct(cell.abandonment_rate), limit: fmtPct(rules.max_abandonment), n: fmtCount(cell.abandoned), of: fmtCount(cell.queued) });
+    case "wait":
+      return t("journey.reason.wait", { wait: fmtDuration(cell.avg_wait_s), limit: fmtDuration(rules.max_avg_wait_s) });
+    case "csat":
+      return t("journey.reason.csat", { csat: fmtPct(cell.csat), limit: fmtPct(rules.min_csat), n: fmtCount(cell.satisfied), of: fmtCount(cell.rated) });
+    case "conversion": {
+      const average = total ? total.conversion_rate : null;
+      if (average === null || average === undefined) return null;
+      return t("journey.reason.conversion", { rate: fmtPct(cell.conversion_rate), limit: fmtPct((1 - rules.conversion_margin) * average), share: fmtPct(1 - rules.conversion_margin), stage: stageLabel(cell.stage), average: fmtPct(average) });
+    }
+    default:
+      return null;
+  }
+}
+
 function renderBottlenecks(grid) {
   const list = $("bottlenecks");
   clear(list);
@@ -340,13 +362,15 @@ function renderBottlenecks(grid) {
     list.append(h("li", { class: "none" }, h("span", { class: "title" }, t("journey.no_bottleneck")), h("div", { class: "small muted" }, t("journey.no_bottleneck_note"))));
     return;
   }
+  const cells = new Map(grid.cells.map((cell) => [`${cell.stage}|${cell.channel}`, cell]));
+  const totals = new Map(grid.stage_totals.map((cell) => [cell.stage, cell]));
   for (const b of grid.bottlenecks.slice(0, 8)) {
     list.append(
       h(
         "li",
         null,
         h("div", { class: "title" }, `${stageLabel(b.stage)} × ${channelLabel(b.channel)}`, h("span", { class: "muted small" }, ` · ${t("journey.bottleneck_meta", { n: fmtCount(b.volume), score: fmtNum(b.score) })}`)),
-        h("ul", { class: "small" }, b.reasons.map((reason) => h("li", null, reason))),
+        h("ul", { class: "small" }, b.rules.map((rule, i) => h("li", null, reasonText(rule, cells.get(`${b.stage}|${b.channel}`), totals.get(b.stage), rules) ?? b.reasons[i]))),
       ),
     );
   }

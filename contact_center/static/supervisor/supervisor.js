@@ -84,7 +84,11 @@ const state = {
   report: null,
 };
 
+/** A figure's definition in the reader's language (the catalogue's kpi.formula.*);
+ * the server's legend text for a figure the catalogue does not know yet. */
 function formulaOf(name) {
+  const key = `kpi.formula.${name}`;
+  if (t.has(key)) return t(key);
   const entry = state.legend[name];
   return entry ? entry.formula : "";
 }
