@@ -18,6 +18,9 @@ QueueKey = Annotated[str, Meta(min_length=1, max_length=64, pattern=r"^[a-z0-9][
 Strategy = Literal["longest_idle", "least_occupied", "round_robin", "best_skill", "manual"]
 RoleName = Literal["agent", "supervisor", "admin"]
 # A locale code ("fa", "en"); handlers check it is a shipped one (i18n.check_locale).
+# Integers stored in 32-bit columns (a queue's place, its priority): a larger number is
+# a 422, not a database error.
+Int32 = Annotated[int, Meta(ge=-(2**31), le=2**31 - 1)]
 LocaleCode = Annotated[str, Meta(min_length=2, max_length=16, pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")]
 
 
@@ -164,7 +167,7 @@ class QueueCreate(Struct, forbid_unknown_fields=True):
     description: Annotated[str, Meta(max_length=1000)] = ""
     strategy: Strategy = "longest_idle"
     skills: list[str] = []
-    priority: int = 0
+    priority: Int32 = 0
     sl_target_s: Annotated[float, Meta(gt=0)] = 20.0
     offer_timeout_s: Annotated[float, Meta(gt=0, le=600)] = 20.0
     max_wait_s: Annotated[float, Meta(gt=0)] | None = None
@@ -172,7 +175,7 @@ class QueueCreate(Struct, forbid_unknown_fields=True):
     ageing_s: Annotated[float, Meta(gt=0)] | None = None
     wrap_up_s: Annotated[float, Meta(ge=0, le=3600)] = 0.0
     hours: BusinessHoursIn | None = None
-    position: int = 0
+    position: Int32 = 0
     # The queue's name in other languages: {"fa": "فروش"}.
     labels: dict[LocaleCode, Annotated[str, Meta(max_length=128)]] = {}
 
@@ -186,7 +189,7 @@ class QueueUpdate(Struct, forbid_unknown_fields=True, omit_defaults=True):
     description: str | None = None
     strategy: Strategy | None = None
     skills: list[str] | None = None
-    priority: int | None = None
+    priority: Int32 | None = None
     sl_target_s: Annotated[float, Meta(gt=0)] | None = None
     offer_timeout_s: Annotated[float, Meta(gt=0, le=600)] | None = None
     max_wait_s: Annotated[float, Meta(gt=0)] | UnsetType | None = UNSET
@@ -194,7 +197,7 @@ class QueueUpdate(Struct, forbid_unknown_fields=True, omit_defaults=True):
     ageing_s: Annotated[float, Meta(gt=0)] | UnsetType | None = UNSET
     wrap_up_s: Annotated[float, Meta(ge=0, le=3600)] | None = None
     hours: BusinessHoursIn | UnsetType | None = UNSET
-    position: int | None = None
+    position: Int32 | None = None
     labels: dict[LocaleCode, Annotated[str, Meta(max_length=128)]] | None = None
 
 
