@@ -23,18 +23,24 @@ log = logging.getLogger(__name__)
 
 
 class _SeqOnly(msgspec.Struct):
+    type: str = ""
     seq: int | None = None
 
 
 _seq_decoder = msgspec.json.Decoder(_SeqOnly)
 
+# Events that carry a seq without being the conversation's numbered event: a receipt's
+# seq names the message read, so it must not pass the gate as if it were that message.
+_NOT_NUMBERED = frozenset({"chat.receipt"})
+
 
 def payload_seq(payload: bytes) -> int | None:
-    """The seq of an encoded server event, if it has one (cheap partial decode)."""
+    """The seq of an encoded conversation event, if it is numbered (cheap partial decode)."""
     try:
-        return _seq_decoder.decode(payload).seq
+        peek = _seq_decoder.decode(payload)
     except msgspec.DecodeError:
         return None
+    return None if peek.type in _NOT_NUMBERED else peek.seq
 
 
 class SlowConsumer(Exception):
