@@ -9,7 +9,12 @@ agents whose consoles stayed connected through the outage would look offline and
 nothing until they reconnected.  Found by the chaos soak (bench/soak.py).
 
 The router publishes on :data:`ROLL_CALL_TOPIC` after it has noted where the log
-ends, so every answer is logged after that point and is applied.
+ends, so every answer is logged after that point and is applied.  The call travels on
+pub/sub, which keeps nothing: a gateway whose subscription comes back only after the
+call was published would never hear it (CI caught this on a loaded machine).  So a
+gateway also answers, unasked, whenever its bus connection comes back: either it was
+subscribed when the call went out and answers that, or it came back later and its own
+answer is logged after the point the router replays from.  Answers are idempotent.
 """
 
 from __future__ import annotations
@@ -48,8 +53,13 @@ class RollCall:
         self._choices[agent_id] = (status, reason)
 
     def answer(self, _topic: str, _payload: bytes) -> None:
-        now = time.time()
+        """The router's call, heard on the bus."""
         self._reannounce()
+        self.announce()
+
+    def announce(self) -> None:
+        """Tell the router who is connected here and what each last chose."""
+        now = time.time()
         for agent_id in self._local_agents():
             self._input.submit(AgentConnected(at=now, agent_id=agent_id))
             status, reason = self._choices.get(agent_id, ("", ""))
