@@ -337,9 +337,11 @@ class Services:
         """Redis came back: events published while this process was not subscribed
         never reached it.  They are in the database; hand each followed conversation
         what it missed, as if the bus had delivered it (sockets ignore seqs they have)."""
-        # First, as it needs no database: a router that rebuilt from an emptied Redis
-        # may have called the roll while this process was not listening (answering
-        # unasked is harmless otherwise).
+        # First, as they need no database: Redis may have come back empty, without this
+        # gateway's presence entries, and a router that rebuilt from it may have called
+        # the roll while this process was not listening (both harmless otherwise).
+        if self.cluster_presence is not None:
+            self.cluster_presence.refresh_now()
         if self.clustered:
             self.roll_call.announce()
         for topic in self.hub.topics(CONTACT_TOPIC):

@@ -4,6 +4,12 @@ Each gateway keeps, per visitor and per agent it has sockets for, an entry in a 
 set ``cc:presence:<kind>:<id>`` (member: the gateway's node id, score: when the entry
 expires) and refreshes it every few seconds.  A gateway that dies stops refreshing, so
 its entries lapse on their own: nobody has to clean up after a ``kill -9``.
+
+A Redis that restarts empty loses every entry at once, for living gateways too: each
+rewrites its own as soon as its bus is back (:meth:`ClusterPresence.refresh_now`), and
+the sweeper never judges an absence shorter than one refresh period
+(:attr:`ClusterPresence.refresh_s`), the longest a living gateway can take to rewrite
+what was lost.
 """
 
 from __future__ import annotations
@@ -46,11 +52,16 @@ class ClusterPresence:
         self.node_id = node_id
         self._local = local_subjects
         self._ttl_s = ttl_s
-        self._refresh_s = refresh_s
+        self.refresh_s = refresh_s
+        self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._refresh_loop(), name="cluster-presence")
+
+    def refresh_now(self) -> None:
+        """Rewrite this gateway's entries at once (Redis came back, perhaps empty)."""
+        self._wake.set()
 
     async def node_alive(self, node_id: str) -> bool:
         """That gateway process refreshed its heartbeat within the time to live."""
@@ -105,4 +116,6 @@ class ClusterPresence:
                     await pipe.execute()
             except _ERRORS:
                 log.warning("presence: refresh failed (Redis unreachable)")
-            await asyncio.sleep(self._refresh_s)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), self.refresh_s)
+            self._wake.clear()

@@ -53,7 +53,15 @@ class PresenceSweeper:
         # sides of its calls have to reconnect (to a gateway that then takes the call
         # over): its calls' owner is not coming back, nor is anyone to take them.
         node_grace = max(agent_grace_s, call_grace_s)
-        self._grace = {"agent": agent_grace_s, "visitor": visitor_grace_s, "node": node_grace}
+        # An entry can also be missing because Redis restarted empty: a living gateway
+        # rewrites its own within one refresh period, so no shorter absence is a death
+        # (the chaos soak lost waiting visitors and available agents this way).
+        floor = presence.refresh_s + period_s
+        self._grace = {
+            "agent": max(agent_grace_s, floor),
+            "visitor": max(visitor_grace_s, floor),
+            "node": max(node_grace, floor),
+        }
         self._period_s = period_s
         self._missing_since: dict[tuple[str, str], float] = {}
         self._task: asyncio.Task[None] | None = None

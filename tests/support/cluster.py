@@ -153,6 +153,14 @@ def cluster(
         for node in made.nodes[1:]:
             node.wait_ready()
         yield made
+    except BaseException:
+        # What each process said is the only witness of a cluster failure: shown with
+        # the test's output (pytest prints a failing test's stdout).
+        for node in made.nodes:
+            if node.log_path.exists():
+                print(f"----- {node.name} ({node.role}) log tail -----")
+                print(node.log_path.read_text(errors="replace")[-6000:])
+        raise
     finally:
         for node in made.nodes:
             node.stop()
