@@ -206,3 +206,70 @@ def test_the_fill_in_rule(tmp_path: Path, chromium: Any) -> None:  # noqa: F811
     assert got["missing"] == "{{visitor.name}}"
     assert got["order"] == ["refund", "prefund", "a"]
     assert got["slash"] == ["ref", "", None, None]
+
+
+def _fa(key: str) -> str:
+    """The Persian text of a staff catalogue key (what the page must show)."""
+    import json
+
+    from contact_center.i18n import LOCALES_DIR
+
+    return str(json.loads((LOCALES_DIR / "fa" / "staff.json").read_text(encoding="utf-8"))[key])
+
+
+def test_the_picker_in_persian_mirrors(tmp_path: Path, chromium: Any) -> None:  # noqa: F811
+    """In a right-to-left console the picker's texts are Persian, {{queue.name}} is the
+    queue's Persian name, and the row is mirrored: the shortcut on the right, the scope
+    on the left."""
+    from playwright.sync_api import expect
+
+    with live_server(tmp_path / "server", visitor_grace_s=30.0) as server:
+        admin = server.admin_token()
+        server.add_queue(admin, "sales", name="Sales", labels={"fa": "فروش"})
+        server.add_agent(admin, "alice", display_name="آلیس")
+        token = server.login("alice")
+        assert server.api("PATCH", "/api/me", token, json={"locale": "fa"}).status_code == 200
+        sam_reply = {
+            "shortcut": "hello",
+            "title": "سلام",
+            "body": "سلام {{visitor.name}}، {{queue.name}} در خدمت است.",
+        }
+        server.add_agent(admin, "sam", role="supervisor")
+        assert (
+            server.api(
+                "POST", "/api/saved-replies", server.login("sam"), json={**sam_reply, "scope": "global"}
+            ).status_code
+            == 201
+        )
+
+        agent_w = new_page(chromium, server, viewport={"width": 1440, "height": 900})
+        agent = agent_w.page
+        agent.goto(server.base_url + "/agent")
+        agent.fill("#login-username", "alice")
+        agent.fill("#login-password", "agent-password")
+        agent.click("#login-submit")
+        expect(agent.locator("html")).to_have_attribute("lang", "fa", timeout=20_000)
+        expect(agent.locator("#conn")).to_have_attribute("data-state", "online")
+        agent.click("#status-available")
+        expect(agent.locator("#state-pill")).to_have_attribute("data-state", "available")
+        visitor_w = new_page(chromium, server, viewport={"width": 1280, "height": 860})
+        start_chat(visitor_w.page, server.base_url + "/pricing", "Sara", "Hi")
+        agent.locator(".offer button.accept").click()
+        expect(agent.locator("#messages")).to_contain_text("Hi")
+
+        composer = agent.locator("#composer-input")
+        composer.press_sequentially("/he", delay=20)
+        option = agent.locator(".sr-picker .sr-option")
+        expect(option).to_have_count(1)
+        expect(option.locator(".sr-scope")).to_have_text(_fa("replies.scope.global"))
+        expect(option.locator(".sr-preview")).to_have_text("سلام Sara، فروش در خدمت است.")
+        shortcut = option.locator(".sr-shortcut").bounding_box()
+        scope = option.locator(".sr-scope").bounding_box()
+        assert shortcut and scope and shortcut["x"] > scope["x"]
+        composer.press("Escape")
+        composer.fill("")
+        agent.click("#sr-open")
+        expect(agent.locator("#sr-dialog-title")).to_have_text(_fa("replies.dialog_title"))
+        agent.locator("#sr-dialog [data-close]").click()
+        agent_w.assert_clean()
+        visitor_w.assert_clean()
