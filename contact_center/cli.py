@@ -25,9 +25,11 @@ app = typer.Typer(no_args_is_help=True, help="Omnichannel contact centre backend
 agents_app = typer.Typer(no_args_is_help=True, help="Agents, supervisors and admins.")
 queues_app = typer.Typer(no_args_is_help=True, help="Queues and their routing settings.")
 db_app = typer.Typer(no_args_is_help=True, help="The database schema.")
+replies_app = typer.Typer(no_args_is_help=True, help="Shared saved replies (the composer's /shortcut).")
 app.add_typer(agents_app, name="agents")
 app.add_typer(queues_app, name="queues")
 app.add_typer(db_app, name="db")
+app.add_typer(replies_app, name="replies")
 app.add_typer(journey_app)  # demo-data, sites, stage-rules
 app.add_typer(lifecycle_app)  # backup, restore, retention, visitors, audit
 app.command("call-bot")(call_bot)  # answers calls with a test tone and pattern
@@ -484,6 +486,141 @@ def queues_update(
         typer.echo(str(exc), err=True)
         raise typer.Exit(1) from None
     typer.echo(f"updated queue {queue_id}: {', '.join(sorted(changes))} ({_PICKED_UP})")
+
+
+# --------------------------------------------------------------------------- saved replies
+
+
+def _reply_scope(queue: str | None) -> dict[str, str]:
+    return {"scope": "queue", "queue_id": queue} if queue else {"scope": "global", "queue_id": ""}
+
+
+@replies_app.command("add")
+def replies_add(
+    shortcut: Annotated[str, typer.Argument(help="What follows the / in the composer, e.g. refund.")],
+    title: Annotated[str, typer.Option(help="What the picker shows beside the shortcut.")],
+    body: Annotated[
+        str,
+        typer.Option(help="The text, with {{visitor.name}}, {{agent.name}} or {{queue.name}} if wanted."),
+    ],
+    queue: Annotated[
+        str | None, typer.Option(help="Shared with this queue's agents only (default: every queue).")
+    ] = None,
+) -> None:
+    """Add a shared saved reply, for every queue or for one."""
+    import msgspec
+
+    from contact_center.api.saved_replies import SavedReplyCreate
+    from contact_center.store.saved_replies import ReplyExists, SavedReplyStore
+
+    where = _reply_scope(queue)
+    try:
+        checked = msgspec.convert(
+            {
+                "shortcut": shortcut,
+                "title": title.strip(),
+                "body": body.strip(),
+                "scope": where["scope"],
+                "queue_id": queue,
+            },
+            SavedReplyCreate,
+        )
+    except msgspec.ValidationError as exc:
+        typer.echo(f"invalid saved reply: {exc}", err=True)
+        raise typer.Exit(1) from None
+
+    async def work(stores: Any) -> str:
+        if queue and await stores.queues.get(queue) is None:
+            raise LookupError(f"no queue {queue!r}")
+        reply = await SavedReplyStore(stores.engine).create(
+            scope=checked.scope,
+            shortcut=checked.shortcut,
+            title=checked.title,
+            body=checked.body,
+            queue_id=where["queue_id"],
+            created_by="cli",
+        )
+        await _audit(
+            stores,
+            "saved_reply.create",
+            "saved_reply",
+            reply.id,
+            shortcut=shortcut,
+            scope=reply.scope,
+            queue=queue,
+        )
+        return str(reply.id)
+
+    try:
+        reply_id = _run(load_settings(), work)
+    except ReplyExists:
+        typer.echo(
+            f"/{shortcut} exists already {'in queue ' + repr(queue) if queue else 'for every queue'}",
+            err=True,
+        )
+        raise typer.Exit(1) from None
+    except LookupError as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(1) from None
+    typer.echo(f"added /{shortcut} ({'queue ' + queue if queue else 'every queue'}, id {reply_id})")
+
+
+@replies_app.command("list")
+def replies_list(
+    queue: Annotated[
+        str | None, typer.Option(help="Only what applies in this queue: its own and every queue's.")
+    ] = None,
+    search: Annotated[str, typer.Option(help="Only those whose shortcut, title or body contains this.")] = "",
+) -> None:
+    """List the shared saved replies as JSON lines."""
+    from contact_center.store.saved_replies import SavedReplyStore, saved_reply_dict
+
+    async def work(stores: Any) -> list[dict[str, Any]]:
+        replies = await SavedReplyStore(stores.engine).visible(
+            "", queue_id=queue, search=search, shared_only=True
+        )
+        return [saved_reply_dict(r) for r in replies]
+
+    for reply in _run(load_settings(), work):
+        typer.echo(json.dumps(reply, ensure_ascii=False))
+
+
+@replies_app.command("remove")
+def replies_remove(
+    shortcut: Annotated[str, typer.Argument(help="The reply's shortcut.")],
+    queue: Annotated[
+        str | None, typer.Option(help="The queue it is shared with (default: every queue).")
+    ] = None,
+) -> None:
+    """Remove a shared saved reply."""
+    from contact_center.store.saved_replies import SavedReplyStore
+
+    where = _reply_scope(queue)
+
+    async def work(stores: Any) -> None:
+        replies = SavedReplyStore(stores.engine)
+        reply = await replies.find(where["scope"], shortcut, queue_id=where["queue_id"])
+        if reply is None:
+            raise LookupError(
+                f"no shared reply /{shortcut} {'in queue ' + repr(queue) if queue else 'for every queue'}"
+            )
+        await replies.delete(reply.id)
+        await _audit(
+            stores,
+            "saved_reply.delete",
+            "saved_reply",
+            reply.id,
+            shortcut=shortcut,
+            scope=reply.scope,
+            queue=queue,
+        )
+
+    try:
+        _run(load_settings(), work)
+    except LookupError as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(1) from None
+    typer.echo(f"removed /{shortcut}")
 
 
 @db_app.command("upgrade")

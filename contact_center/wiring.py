@@ -52,6 +52,7 @@ from contact_center.store.database import create_engine
 from contact_center.store.offers import OfferLedger
 from contact_center.store.queues import QueueStore
 from contact_center.store.receipts import ReceiptWriter
+from contact_center.store.saved_replies import SavedReplyStore
 from contact_center.store.users import UserStore
 from contact_center.store.visitors import VisitorStore
 from contact_center.supervisor.actions import SupervisorActions
@@ -92,6 +93,7 @@ class Services:
         self.audit = AuditLog(self.db)
         self.signin = SignInThrottle(self.audit, ThrottlePolicy.from_settings(settings))
         self.queues = QueueStore(self.db)
+        self.saved_replies = SavedReplyStore(self.db)
         self.visitors = VisitorStore(self.db)
         self.contacts = ContactStore(self.db)
         self.directory = ContactDirectory(

@@ -100,3 +100,59 @@ def test_every_command_takes_a_data_dir(tmp_path: Path, monkeypatch: pytest.Monk
     assert (elsewhere / "contact-center.db").exists() and not (tmp_path / "var").exists()
     listed = runner.invoke(app, ["queues", "list"], env={"CC_DATA_DIR": str(elsewhere)})
     assert "sales" in listed.output, listed.output
+
+
+def test_shared_saved_replies_from_the_command_line(cli: CliRunner) -> None:
+    assert cli.invoke(app, ["queues", "add", "sales"]).exit_code == 0
+    body = "Hi {{visitor.name}}, refunds take 5 days."
+    added = cli.invoke(app, ["replies", "add", "refund", "--title", "Refund policy", "--body", body])
+    assert added.exit_code == 0 and "added /refund" in added.output, added.output
+    added = cli.invoke(
+        app,
+        [
+            "replies",
+            "add",
+            "sizes",
+            "--title",
+            "Size guide",
+            "--body",
+            "M fits 170-180 cm",
+            "--queue",
+            "sales",
+        ],
+    )
+    assert added.exit_code == 0, added.output
+    # Unique within its scope; a queue that exists; a shortcut of the allowed form.
+    again = cli.invoke(app, ["replies", "add", "refund", "--title", "x", "--body", "y"])
+    assert again.exit_code != 0 and "exists" in again.output
+    elsewhere = cli.invoke(
+        app, ["replies", "add", "refund", "--title", "x", "--body", "y", "--queue", "nowhere"]
+    )
+    assert elsewhere.exit_code != 0 and "no queue" in elsewhere.output
+    bad = cli.invoke(app, ["replies", "add", "Refund!", "--title", "x", "--body", "y"])
+    assert bad.exit_code != 0 and "invalid saved reply" in bad.output
+    blank = cli.invoke(app, ["replies", "add", "blank", "--title", "x", "--body", "   "])
+    assert blank.exit_code != 0 and "invalid saved reply" in blank.output
+
+    def listed(*options: str) -> list[tuple[str, str, str | None]]:
+        result = cli.invoke(app, ["replies", "list", *options])
+        assert result.exit_code == 0, result.output
+        return [
+            (r["scope"], r["shortcut"], r["queue_id"]) for r in map(json.loads, result.output.splitlines())
+        ]
+
+    assert listed() == [("queue", "sizes", "sales"), ("global", "refund", None)]
+    assert listed("--search", "REFUNDS") == [("global", "refund", None)]
+    (first,) = [
+        json.loads(line)
+        for line in cli.invoke(app, ["replies", "list", "--search", "refund"]).output.splitlines()
+    ]
+    assert first["body"] == body and first["title"] == "Refund policy"
+
+    missing = cli.invoke(app, ["replies", "remove", "sizes"])  # it is sales', not every queue's
+    assert missing.exit_code != 0 and "no shared reply" in missing.output
+    assert cli.invoke(app, ["replies", "remove", "sizes", "--queue", "sales"]).exit_code == 0
+    assert cli.invoke(app, ["replies", "remove", "refund"]).exit_code == 0
+    assert listed() == []
+    audit = [json.loads(line) for line in cli.invoke(app, ["audit", "list"]).output.splitlines()]
+    assert {"saved_reply.create", "saved_reply.delete"} <= {e["action"] for e in audit}, audit

@@ -23,6 +23,7 @@ from contact_center.store.contacts import ContactStore
 from contact_center.store.conversation_log import ConversationLog
 from contact_center.store.offers import OfferLedger
 from contact_center.store.queues import QueueStore
+from contact_center.store.saved_replies import SavedReplyStore
 from contact_center.store.users import UserStore
 from contact_center.store.visitors import VisitorStore
 from contact_center.supervisor.actions import SupervisorActions
@@ -36,6 +37,7 @@ class ApiParts(Protocol):
     signer: TokenSigner
     users: UserStore
     queues: QueueStore
+    saved_replies: SavedReplyStore
     visitors: VisitorStore
     contacts: ContactStore
     conversation_log: ConversationLog

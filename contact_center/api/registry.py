@@ -11,6 +11,7 @@ from contact_center.api.lifecycle import ROUTES as LIFECYCLE_ROUTES
 from contact_center.api.locales import ROUTES as LOCALE_ROUTES
 from contact_center.api.reports import ROUTES as REPORT_ROUTES
 from contact_center.api.routes import ROUTES as CORE_ROUTES
+from contact_center.api.saved_replies import ROUTES as SAVED_REPLY_ROUTES
 from contact_center.api.supervisor import ROUTES as SUPERVISOR_ROUTES
 
 API_ROUTES: list[ApiRoute] = [
@@ -22,4 +23,5 @@ API_ROUTES: list[ApiRoute] = [
     *LOCALE_ROUTES,
     *AUDIT_ROUTES,
     *LIFECYCLE_ROUTES,
+    *SAVED_REPLY_ROUTES,
 ]

@@ -394,3 +394,28 @@ class AuditRecord(Base):
     outcome: Mapped[str] = mapped_column(String(16), default="ok")
     address: Mapped[str] = mapped_column(String(64), default="")
     details: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+
+
+class SavedReply(Base):
+    """A canned answer an agent inserts from the console's composer (``/shortcut``).
+    ``scope``: ``personal`` (``owner_id`` is its agent), ``queue`` (shared with the
+    agents of ``queue_id``) or ``global`` (shared with every queue).  Unused columns
+    hold "" rather than NULL so the unique index makes a shortcut unique within its
+    scope on SQLite and PostgreSQL alike (NULLs would never collide)."""
+
+    __tablename__ = "saved_replies"
+    __table_args__ = (
+        UniqueConstraint("scope", "queue_id", "owner_id", "shortcut", name="uq_saved_replies_shortcut"),
+        Index("ix_saved_replies_owner", "owner_id"),
+    )
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    scope: Mapped[str] = mapped_column(String(16))
+    queue_id: Mapped[str] = mapped_column(String(64), default="")
+    owner_id: Mapped[str] = mapped_column(String(32), default="")
+    shortcut: Mapped[str] = mapped_column(String(32))
+    title: Mapped[str] = mapped_column(String(128))
+    body: Mapped[str] = mapped_column(Text)
+    created_by: Mapped[str] = mapped_column(String(128), default="")
+    created_at: Mapped[float] = mapped_column(Float)
+    updated_at: Mapped[float] = mapped_column(Float)

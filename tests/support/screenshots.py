@@ -25,6 +25,7 @@ TAKERS = (
     "tests/browser/test_call_browser.py",
     "tests/supervisor/test_supervisor_browser.py",
     "tests/journey/test_browser.py",
+    "tests/browser/test_saved_replies_browser.py",
 )
 
 

@@ -13,6 +13,7 @@
 import { $, clearSession, createApi, fmtClock, h, loadSession, saveSession, showLogin, signIn } from "/static/common/staff.js";
 import { followUserLocale, loadI18n, localePicker } from "/static/common/i18n.js";
 import { CallEngine, callsSupported, claimDeviceId } from "./call-engine.js";
+import { attachSavedReplies } from "./saved-replies.js";
 
 // The page's language first: nothing is drawn before its texts are here.
 const t = await loadI18n();
@@ -780,6 +781,34 @@ $("composer").addEventListener("submit", (event) => {
   autosize();
   sendMessage(text.slice(0, 4000));
   input.focus();
+});
+
+// Saved replies: "/" in the composer opens the picker (saved-replies.js); the
+// variables are the open chat's.
+attachSavedReplies({
+  t,
+  api,
+  toast,
+  input: $("composer-input"),
+  form: $("composer"),
+  openButton: $("sr-open"),
+  dialog: $("sr-dialog"),
+  user: () => state.user,
+  context: () => {
+    const chat = activeChat();
+    const queueId = chat ? chat.summary.queue_id : "";
+    const me = state.user || {};
+    const queue = queueId ? queueName(queueId) : "";
+    return {
+      queueId,
+      queueName: queue,
+      values: {
+        "visitor.name": (chat && chat.summary.name) || t("console.visitor"),
+        "agent.name": me.display_name || me.username || "",
+        "queue.name": queue,
+      },
+    };
+  },
 });
 
 $("composer-input").addEventListener("keydown", (event) => {
