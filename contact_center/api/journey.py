@@ -348,6 +348,7 @@ def _site_out(site: Site) -> js.SiteOut:
         disabled=site.disabled,
         created_at=site.created_at,
         **locales_out(site),
+        identity_prefix=site.identity_prefix,
     )
 
 

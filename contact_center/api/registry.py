@@ -6,6 +6,7 @@ from __future__ import annotations
 from contact_center.api.audit import ROUTES as AUDIT_ROUTES
 from contact_center.api.calls import ROUTES as CALL_ROUTES
 from contact_center.api.http import ApiRoute
+from contact_center.api.identity import ROUTES as IDENTITY_ROUTES
 from contact_center.api.journey import ROUTES as JOURNEY_ROUTES
 from contact_center.api.lifecycle import ROUTES as LIFECYCLE_ROUTES
 from contact_center.api.locales import ROUTES as LOCALE_ROUTES
@@ -24,4 +25,5 @@ API_ROUTES: list[ApiRoute] = [
     *AUDIT_ROUTES,
     *LIFECYCLE_ROUTES,
     *SAVED_REPLY_ROUTES,
+    *IDENTITY_ROUTES,
 ]

@@ -24,6 +24,7 @@ from contact_center.api.http import (
     parts_of,
     require,
 )
+from contact_center.api.identity import customer_of, verified_visitor
 from contact_center.api.locales import visitor_locale
 from contact_center.api.parts import ApiParts
 from contact_center.conversations import contact_summary
@@ -107,7 +108,8 @@ async def update_me(request: Request) -> Response:
 
 async def visitor_token(request: Request) -> Response:
     """A signed token for the widget.  The server picks the visitor id; a browser that
-    sends a still-valid token keeps its id (and so its conversations)."""
+    sends a still-valid token keeps its id (and so its conversations), and one that
+    brings a verified identity gets its customer's (api/identity.py)."""
     parts = parts_of(request)
     body = await body_of(request, s.VisitorTokenRequest, max_bytes=8192)
     visitor_id = ""
@@ -118,11 +120,16 @@ async def visitor_token(request: Request) -> Response:
                 visitor_id = identity.subject
         except TokenError:
             visitor_id = ""
-    visitor_id = visitor_id or new_id()
+    # A customer the site vouched for gets its own visitor, the same on every device.
+    customer_visitor = await verified_visitor(parts, body)
+    visitor_id = customer_visitor or visitor_id or new_id()
     token = parts.issue_token(Identity(subject=visitor_id, role="visitor"))
     return json_response(
         s.VisitorTokenResponse(
-            token=token, visitor_id=visitor_id, expires_in=parts.settings.visitor_token_ttl_s
+            token=token,
+            visitor_id=visitor_id,
+            expires_in=parts.settings.visitor_token_ttl_s,
+            verified=customer_visitor is not None,
         )
     )
 
@@ -397,6 +404,7 @@ async def get_contact(request: Request) -> Response:
                 )
                 for o in await parts.offers.of_contact(contact.id)
             ],
+            customer=await customer_of(parts, contact.visitor_id),
         )
     )
 

@@ -63,16 +63,54 @@ class LoginResponse(Struct):
     user: UserOut
 
 
+class VisitorIdentity(Struct, forbid_unknown_fields=True):
+    """A site's signed-in customer: ``id`` is the site's own id for it (exactly the
+    bytes its HMAC covers); name and e-mail are shown to agents as verified."""
+
+    id: Annotated[str, Meta(min_length=1, max_length=128)]
+    name: Annotated[str, Meta(max_length=128)] = ""
+    email: Annotated[str, Meta(max_length=256)] = ""
+
+
 class VisitorTokenRequest(Struct, forbid_unknown_fields=True):
-    """Send the token you have (if any) to renew it for the same visitor."""
+    """Send the token you have (if any) to renew it for the same visitor.  With
+    ``identity``, ``hmac`` (hex HMAC-SHA256 of ``identity.id`` under the site's identity
+    secret) and ``site``, the token names the customer's visitor instead, the same on
+    every device; a wrong HMAC is refused (403 ``identity_refused``)."""
 
     token: Annotated[str, Meta(max_length=4096)] = ""
+    site: Annotated[str, Meta(max_length=32)] = ""
+    identity: VisitorIdentity | None = None
+    hmac: Annotated[str, Meta(max_length=128)] = ""
 
 
 class VisitorTokenResponse(Struct):
     token: str
     visitor_id: str
     expires_in: int
+    # The token names a customer the site vouched for (identity and hmac were right).
+    verified: bool = False
+
+
+class CustomerOut(Struct):
+    """The verified customer behind a visitor, as its site vouched for it."""
+
+    site_id: str
+    site_name: str
+    external_id: str
+    name: str
+    email: str
+    created_at: float
+    verified_at: float
+
+
+class IdentitySecretOut(Struct):
+    """A site's new identity secret: shown once (the server keeps only a salt)."""
+
+    site_id: str
+    secret: str
+    prefix: str
+    rotated_at: float
 
 
 class WidgetQueue(Struct):
@@ -269,6 +307,8 @@ class ContactDetail(Struct):
     earlier_contacts: list[ContactSummary]
     visitor: dict[str, Any] | None
     offers: list[OfferEntry]
+    # Set when the visitor is a customer its site verified (ContactCenter.identify).
+    customer: CustomerOut | None = None
 
 
 class ContactList(Struct):

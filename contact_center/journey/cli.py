@@ -236,6 +236,44 @@ def sites_disable(site_id: Annotated[str, typer.Argument(help="The site's id.")]
     typer.echo(f"disabled site {site_id}")
 
 
+@sites_app.command("identity-secret")
+def sites_identity_secret(
+    site_id: Annotated[str, typer.Argument(help="The site's id.")],
+    remove: Annotated[
+        bool, typer.Option("--remove", help="Turn verified identity off instead (every HMAC is refused).")
+    ] = False,
+) -> None:
+    """Issue or rotate the site's identity secret and print it (once).
+
+    The site's backend signs its signed-in customer's id with it,
+    HMAC-SHA256(secret, id) in hex, for ContactCenter.identify(); HMACs made with the
+    previous secret stop verifying at once."""
+    from contact_center.journey.identity import remove_secret, rotate_secret
+
+    key = load_settings().resolved_secret_key()
+
+    async def work(engine: Any) -> Any:
+        if remove:
+            done = await remove_secret(engine, site_id)
+            if done:
+                await _audit(engine, "site.identity_secret_remove", "site", site_id)
+            return done
+        issued = await rotate_secret(engine, key, site_id)
+        if issued is not None:
+            await _audit(engine, "site.identity_secret", "site", site_id, prefix=issued.prefix)
+        return issued
+
+    outcome = _run(work)
+    if not outcome:
+        typer.echo(f"no site {site_id!r}", err=True)
+        raise typer.Exit(1)
+    if remove:
+        typer.echo(f"verified identity is off for site {site_id}")
+        return
+    typer.echo(f"new identity secret of site {site_id} (shown once; the previous one no longer verifies):")
+    typer.echo(outcome.secret)
+
+
 # --------------------------------------------------------------------------- stage rules
 
 

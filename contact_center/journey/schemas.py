@@ -316,6 +316,8 @@ class SiteOut(Struct):
     created_at: float
     default_locale: str = "en"
     allowed_locales: list[str] = []
+    # The first characters of its identity secret (verified visitors); None: none.
+    identity_prefix: str | None = None
 
 
 class SiteCreated(Struct):

@@ -24,6 +24,7 @@ from contact_center.store.models import (
     CallRecord,
     Contact,
     ConversationEvent,
+    Customer,
     JourneyVisitorDay,
     Touchpoint,
     Visitor,
@@ -78,6 +79,8 @@ async def export_visitor(engine: AsyncEngine, visitor_id: str) -> dict[str, Any]
             .where(CallRecord.visitor_id == visitor_id)
             .order_by(CallRecord.invited_at),
         )
+        # The site's id for the person, when the visitor is a verified customer.
+        customers = await _select(conn, select(Customer.__table__).where(Customer.visitor_id == visitor_id))
     by_contact: dict[str, list[dict[str, Any]]] = {}
     for event in events:
         event.pop("id", None)
@@ -92,6 +95,7 @@ async def export_visitor(engine: AsyncEngine, visitor_id: str) -> dict[str, Any]
         "contacts": contacts,
         "touchpoints": touchpoints,
         "calls": calls,
+        "customers": customers,
     }
 
 
@@ -171,6 +175,9 @@ async def erase_visitor(engine: AsyncEngine, visitor_id: str) -> dict[str, int |
             .where(CallRecord.visitor_id == visitor_id)
             .values(visitor_id=anonymous, caller_party="erased", callee_party=None)
         )
+        # A verified customer's link to this visitor goes too: identifying again
+        # starts a new visitor that nothing links to the erased one.
+        await conn.execute(delete(Customer).where(Customer.visitor_id == visitor_id))
         await conn.execute(delete(Visitor).where(Visitor.id == visitor_id))
     return {
         "anonymous_id": anonymous,

@@ -245,6 +245,37 @@ class Site(Base):
     # get (None: every shipped locale).  The widget names its site with data-site.
     default_locale: Mapped[str] = mapped_column(String(16), default="en", server_default="en")
     allowed_locales: Mapped[list[Any] | None] = mapped_column(JSON, nullable=True)
+    # Verified visitor identity (contact_center.journey.identity): the secret the
+    # site's backend signs its customers' ids with is derived from the server's secret
+    # key and this random salt, so the database alone never holds it; a new salt
+    # rotates it, None turns verified identity off.  The prefix tells secrets apart.
+    identity_salt: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    identity_prefix: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    identity_rotated_at: Mapped[float | None] = mapped_column(Float, nullable=True)
+
+
+class Customer(Base):
+    """A site's own customer, named by the id the site gave it (``external_id``) and
+    vouched for by the site's backend with an HMAC of that id.  Every verified device of
+    the customer gets the same ``visitor_id``, so its conversations and journey are one
+    visitor's and the per-visitor checks (a visitor reads only its own contacts) hold
+    unchanged.  Name and e-mail are the last verified ones."""
+
+    __tablename__ = "customers"
+    __table_args__ = (
+        UniqueConstraint("site_id", "external_id", name="uq_customers_site_external"),
+        Index("uq_customers_visitor", "visitor_id", unique=True),
+    )
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    site_id: Mapped[str] = mapped_column(ForeignKey("sites.id"))
+    external_id: Mapped[str] = mapped_column(String(128))
+    visitor_id: Mapped[str] = mapped_column(String(32))
+    name: Mapped[str] = mapped_column(String(128), default="")
+    email: Mapped[str] = mapped_column(String(256), default="")
+    created_at: Mapped[float] = mapped_column(Float)
+    # The last time the site vouched for this customer.
+    verified_at: Mapped[float] = mapped_column(Float)
 
 
 class StageRuleRecord(Base):
