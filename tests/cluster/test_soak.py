@@ -17,9 +17,7 @@ from tests.support.services import unavailable
 
 pytestmark = [pytest.mark.services, pytest.mark.slow, pytest.mark.timeout(900)]
 
-# Known fault (issue 11 open): on a loaded machine a contact can go unserved after the
-# chaos, with its messages stored but never delivered to an agent.  The run still
-# happens and prints its figures; a pass on a quiet machine is the usual outcome.
+
 async def test_a_minute_of_chaos_loses_nothing(tmp_path: Path) -> None:
     try:
         postgres_bin()
