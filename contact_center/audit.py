@@ -179,3 +179,11 @@ class AuditLog:
 class Failures:
     count: int
     last_at: float | None
+
+
+async def record_cli_change(engine: AsyncEngine, action: str, kind: str, target: str, **details: Any) -> None:
+    """The audit entry of a change made from the command line (no signed-in user: the
+    operating-system account is the actor)."""
+    await AuditLog(engine).record(
+        Actor.cli(), action, target_kind=kind, target_id=target, details=details or None
+    )

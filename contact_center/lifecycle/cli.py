@@ -4,7 +4,6 @@ main command by one ``add_typer`` in :mod:`contact_center.cli`."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 import sys
 from collections.abc import Awaitable, Callable
@@ -28,27 +27,17 @@ T = TypeVar("T")
 
 
 def _run(work: Callable[[Any], Awaitable[T]], migrate: bool = True) -> T:
-    """Run ``work(engine)`` against the configured database (migrated first)."""
-    from contact_center.store.database import create_engine, upgrade_schema_async
+    """Run ``work(engine)`` against the configured database (the database layer is
+    imported here, not at start, so ``--help`` stays quick)."""
+    from contact_center.store.database import run_on_database
 
-    settings = load_settings()
-
-    async def main() -> T:
-        if migrate:
-            await upgrade_schema_async(settings.resolved_database_url)
-        engine = create_engine(settings.resolved_database_url)
-        try:
-            return await work(engine)
-        finally:
-            await engine.dispose()
-
-    return asyncio.run(main())
+    return run_on_database(load_settings().resolved_database_url, work, migrate=migrate)
 
 
 async def _audit(engine: Any, action: str, kind: str, target: str, **details: Any) -> None:
-    from contact_center.audit import Actor, AuditLog
+    from contact_center.audit import record_cli_change
 
-    await AuditLog(engine).record(Actor.cli(), action, target_kind=kind, target_id=target, details=details)
+    await record_cli_change(engine, action, kind, target, **details)
 
 
 def _fail(message: str) -> typer.Exit:

@@ -9,8 +9,9 @@ either.  The schema is only ever created by Alembic migrations, never by
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from alembic import command
 from alembic.config import Config
@@ -66,3 +67,22 @@ def upgrade_schema(url: str, revision: str = "head") -> None:
 
 async def upgrade_schema_async(url: str, revision: str = "head") -> None:
     await asyncio.to_thread(upgrade_schema, url, revision)
+
+
+T = TypeVar("T")
+
+
+def run_on_database(url: str, work: Callable[[AsyncEngine], Awaitable[T]], *, migrate: bool = True) -> T:
+    """Run ``work(engine)`` to completion against ``url`` (migrated first unless told
+    not to): what each command-line command does, in one place."""
+
+    async def main() -> T:
+        if migrate:
+            await upgrade_schema_async(url)
+        engine = create_engine(url)
+        try:
+            return await work(engine)
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(main())
