@@ -38,9 +38,15 @@ async def test_an_agent_connected_through_a_redis_restart_still_gets_contacts(
 
             redis_proc.kill()
             redis_proc.restart()  # empty
+            # The emptied Redis holds no lease: once one is there again, the router has
+            # retaken it (before that, /healthz may still report the old term's routing,
+            # and a visitor would arrive mid-outage: a different case, see issue 11).
             deadline = time.monotonic() + 60
             async with httpx.AsyncClient(timeout=5) as http:
-                while not (await http.get(router.base_url + "/healthz")).json()["routing"]:
+                while (
+                    c.router_holder(redis_proc.url) is None
+                    or not (await http.get(router.base_url + "/healthz")).json()["routing"]
+                ):
                     assert time.monotonic() < deadline, "the router did not lead again"
                     await asyncio.sleep(0.2)
 
